@@ -1,0 +1,201 @@
+// Package app wires Standing together: it opens the store, loads the policy, builds the
+// check cache, the job runner and the HTTP surface, and serves until its context ends.
+// cmd/standing and the end-to-end tests both start Standing through it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"standing"
+	"standing/checker"
+	"standing/config"
+	"standing/httpapi"
+	"standing/jobs"
+	"standing/metrics"
+	"standing/sqlstore"
+)
+
+// App is a running Standing.
+type App struct {
+	Config   *config.Config
+	Log      *slog.Logger
+	Store    *sqlstore.Store
+	Clock    standing.Clock
+	DevClock *standing.OffsetClock // dev mode only
+	Checker  *checker.Cache
+	Runner   *jobs.Runner
+	API      *httpapi.Server
+	Metrics  *metrics.Registry
+
+	policy atomic.Pointer[standing.Policy]
+}
+
+// Options adjust how New builds the app; tests use them.
+type Options struct {
+	// Clock replaces the system clock (tests pass a test clock).
+	Clock standing.Clock
+}
+
+// New builds Standing from cfg: it loads the policy, opens and migrates the store, and
+// wires every component. Close releases it.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Log: log, Metrics: metrics.New()}
+	p, err := config.LoadPolicy(cfg.PolicyFile)
+	if err != nil {
+		return nil, err
+	}
+	a.policy.Store(p)
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create the data folder: %w", err)
+	}
+	a.Clock = opts.Clock
+	if a.Clock == nil {
+		a.Clock = standing.SystemClock{}
+	}
+	if cfg.Dev {
+		offset := readDevOffset(cfg.DataDir)
+		if oc, ok := a.Clock.(*standing.OffsetClock); ok {
+			a.DevClock = oc
+		} else {
+			a.DevClock = standing.NewOffsetClock(a.Clock, offset)
+			a.Clock = a.DevClock
+		}
+	}
+	a.Store, err = sqlstore.Open(ctx, cfg.StoreDSN(), sqlstore.Options{Clock: a.Clock, Policy: a.Policy})
+	if err != nil {
+		return nil, err
+	}
+	applied, err := a.Store.Migrate(ctx)
+	if err != nil {
+		a.Store.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if len(applied) > 0 {
+		log.Info("migrated the database", "applied", strings.Join(applied, ", "))
+	}
+	a.Checker = checker.New(a.Store, a.Clock, 0)
+	a.Store.OnChange(a.Checker.Invalidate)
+	a.Runner = jobs.NewRunner(a.Store, a.Clock, log)
+	a.Store.OnCommit(a.Runner.Wake)
+	a.Runner.Every("expire restrictions", func(ctx context.Context, now time.Time) error {
+		_, err := a.Store.ExpireRestrictions(ctx, now)
+		return err
+	})
+	a.API = httpapi.New(httpapi.Deps{
+		Accounts: a.Store, AccountWriter: a.Store, Restrictions: a.Store, Enforcer: a.Store, Audit: a.Store,
+		Keys: a.Store, Checker: a.Checker, Clock: a.Clock, Policy: a.Policy, Ready: a.Store.Ping,
+		Metrics: a.Metrics, Log: log, DevClock: a.DevClock,
+	})
+	a.registerMetrics()
+	return a, nil
+}
+
+// Policy returns the policy in effect.
+func (a *App) Policy() *standing.Policy { return a.policy.Load() }
+
+// ReloadPolicy reads the policy file again; on error the old policy stays.
+func (a *App) ReloadPolicy() error {
+	p, err := config.LoadPolicy(a.Config.PolicyFile)
+	if err != nil {
+		return err
+	}
+	a.policy.Store(p)
+	return nil
+}
+
+func (a *App) registerMetrics() {
+	a.Metrics.Gauge("standing_jobs", "Durable jobs by state.", "state", func() map[string]float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		counts, err := a.Store.JobCounts(ctx)
+		if err != nil {
+			return nil
+		}
+		out := map[string]float64{}
+		for k, v := range counts {
+			out[k] = float64(v)
+		}
+		return out
+	})
+	a.Metrics.Gauge("standing_check_cache_accounts", "Accounts whose standing is held in memory.", "", func() map[string]float64 {
+		return map[string]float64{"": float64(a.Checker.Len())}
+	})
+}
+
+// Handler returns the whole HTTP surface.
+func (a *App) Handler() http.Handler { return a.API }
+
+// Serve serves HTTP on ln and runs background jobs until ctx ends, then shuts down
+// gracefully.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	runCtx, stopJobs := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.Runner.Run(runCtx)
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdownCtx)
+	stopJobs()
+	<-done
+	if a.DevClock != nil {
+		writeDevOffset(a.Config.DataDir, a.DevClock.Offset())
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.Store.Close() }
+
+// The dev clock's offset is kept in the data folder so deadlines that passed stay passed
+// across restarts of a dev server.
+func devOffsetPath(dataDir string) string { return filepath.Join(dataDir, "dev-clock-offset") }
+
+func readDevOffset(dataDir string) time.Duration {
+	b, err := os.ReadFile(devOffsetPath(dataDir))
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return time.Duration(n)
+}
+
+func writeDevOffset(dataDir string, d time.Duration) {
+	_ = os.WriteFile(devOffsetPath(dataDir), []byte(strconv.FormatInt(int64(d), 10)), 0o640)
+}

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"standing/bench"
+)
+
+func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return exitError{2, fmt.Errorf("usage: standing bench check [flags]")}
+	}
+	sub, args := args[0], args[1:]
+	fs := newFlagSet("bench "+sub, stderr)
+	switch sub {
+	case "check":
+		opts := bench.CheckOptions{}
+		fs.IntVar(&opts.Accounts, "accounts", 100000, "accounts to import (a third restricted)")
+		fs.IntVar(&opts.Concurrency, "concurrency", 32, "concurrent clients")
+		fs.DurationVar(&opts.Duration, "duration", 0, "how long to drive checks (default 20s)")
+		fs.StringVar(&opts.DatabaseURL, "database-url", "", "postgres://… to bench on PostgreSQL; empty: SQLite in a temporary folder")
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		return bench.Check(ctx, opts, stdout)
+	}
+	return exitError{2, fmt.Errorf("unknown bench %q: want check", sub)}
+}

@@ -1,0 +1,86 @@
+// Command standing runs the Standing account-standing service and its operator tools.
+//
+//	standing serve [--dev] [--addr HOST:PORT] [--data-dir DIR] [--database-url URL] [--policy FILE]
+//	standing migrate | version
+//	standing apikey create --name NAME --scopes SCOPES | apikey list | apikey revoke ID
+//	standing policy print | policy check FILE
+//	standing audit verify
+//	standing bench check [--accounts N] [--concurrency C] [--duration D]
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "standing:", err)
+		os.Exit(exitCode(err))
+	}
+}
+
+// exitError carries an exit code other than 1.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+
+func exitCode(err error) int {
+	if e, ok := err.(exitError); ok {
+		return e.code
+	}
+	return 1
+}
+
+const usage = `usage: standing <command> [flags]
+
+commands:
+  serve             run the service (--dev for a developer machine)
+  migrate           apply database migrations and exit
+  version           print the version
+  apikey            create, list or revoke operator API keys
+  policy            print the effective policy, or check a policy file
+  audit verify      check the audit hash chain
+  bench check       load-test POST /v1/check over loopback HTTP
+
+Run "standing <command> -h" for the flags of a command.`
+
+// run is the whole program: main only calls it, tests call it too.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return exitError{2, fmt.Errorf("no command given")}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, getenv, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, rest, getenv, stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, versionString())
+		return nil
+	case "apikey":
+		return runAPIKey(ctx, rest, getenv, stdout, stderr)
+	case "policy":
+		return runPolicy(ctx, rest, getenv, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, rest, getenv, stdout, stderr)
+	case "bench":
+		return runBench(ctx, rest, getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	fmt.Fprintln(stderr, usage)
+	return exitError{2, fmt.Errorf("unknown command %q", cmd)}
+}

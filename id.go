@@ -1,0 +1,59 @@
+package standing
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"strings"
+	"time"
+)
+
+const crockford = "0123456789abcdefghjkmnpqrstvwxyz"
+
+// NewID returns prefix + "_" + a 26-character id whose first 10 characters encode the
+// millisecond time, so ids sort by creation; the other 16 are random.
+func NewID(prefix string, now time.Time) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
+	rand.Read(b[6:])
+	var out strings.Builder
+	out.Grow(len(prefix) + 27)
+	out.WriteString(prefix)
+	out.WriteByte('_')
+	// 128 bits in 26 base-32 digits, most significant first.
+	hi, lo := binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+	for i := 25; i >= 0; i-- {
+		shift := uint(i * 5)
+		var v uint64
+		switch {
+		case shift >= 64:
+			v = hi >> (shift - 64)
+		case shift > 59:
+			v = lo>>shift | hi<<(64-shift)
+		default:
+			v = lo >> shift
+		}
+		out.WriteByte(crockford[v&31])
+	}
+	return out.String()
+}
+
+// RandomToken returns n random bytes as lower-case base-32 text: for secrets and links.
+func RandomToken(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	var out strings.Builder
+	var acc uint32
+	bitsIn := 0
+	for _, c := range b {
+		acc = acc<<8 | uint32(c)
+		bitsIn += 8
+		for bitsIn >= 5 {
+			bitsIn -= 5
+			out.WriteByte(crockford[(acc>>uint(bitsIn))&31])
+		}
+	}
+	if bitsIn > 0 {
+		out.WriteByte(crockford[(acc<<uint(5-bitsIn))&31])
+	}
+	return out.String()
+}

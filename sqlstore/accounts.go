@@ -1,0 +1,162 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"standing"
+)
+
+// querier is what both *sql.DB and *sql.Tx offer; read helpers take one so they serve
+// reads on the read pool and reads inside a write transaction alike.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+const accountColumns = `id, COALESCE(external_id, ''), role, COALESCE(email, ''), name, phone, country, lifecycle,
+	email_verified_at, created_at, updated_at`
+
+func scanAccount(row interface{ Scan(...any) error }) (standing.Account, error) {
+	var a standing.Account
+	var verified sql.NullInt64
+	var created, updated int64
+	err := row.Scan(&a.ID, &a.ExternalID, &a.Role, &a.Email, &a.Name, &a.Phone, &a.Country, &a.Lifecycle,
+		&verified, &created, &updated)
+	if err != nil {
+		return a, err
+	}
+	a.EmailVerifiedAt = fromNullTS(verified)
+	a.CreatedAt, a.UpdatedAt = fromTS(created), fromTS(updated)
+	return a, nil
+}
+
+// Account returns the account with id; ENOTFOUND if there is none.
+func (s *Store) Account(ctx context.Context, id string) (standing.Account, error) {
+	a, err := scanAccount(s.queryRow(ctx, "SELECT "+accountColumns+" FROM accounts WHERE id = ?", id))
+	if err == sql.ErrNoRows {
+		return a, standing.Errorf(standing.ENOTFOUND, "no account %q", id)
+	}
+	return a, translate(err)
+}
+
+// AccountByEmail returns the live account with the normalised email; ENOTFOUND if none.
+func (s *Store) AccountByEmail(ctx context.Context, email string) (standing.Account, error) {
+	a, err := scanAccount(s.queryRow(ctx, "SELECT "+accountColumns+" FROM accounts WHERE email = ? AND lifecycle <> 'erased'", email))
+	if err == sql.ErrNoRows {
+		return a, standing.Errorf(standing.ENOTFOUND, "no account with that email")
+	}
+	return a, translate(err)
+}
+
+// accountForUpdate reads an account inside a write transaction, locking its row on
+// PostgreSQL so that concurrent changes to one account's standing queue up.
+func (t *tx) accountForUpdate(id string) (standing.Account, error) {
+	q := "SELECT " + accountColumns + " FROM accounts WHERE id = ?"
+	if t.s.dialect == Postgres {
+		q += " FOR UPDATE"
+	}
+	a, err := scanAccount(t.queryRow(q, id))
+	if err == sql.ErrNoRows {
+		return a, standing.Errorf(standing.ENOTFOUND, "no account %q", id)
+	}
+	return a, err
+}
+
+// CreateAccounts creates the accounts of a batch in one transaction; see
+// standing.AccountWriter.
+func (s *Store) CreateAccounts(ctx context.Context, in []standing.NewAccount, actor string) ([]standing.CreateResult, error) {
+	results := make([]standing.CreateResult, len(in))
+	err := s.write(ctx, func(t *tx) error {
+		for i := range in {
+			acc, rs, err := t.createAccount(&in[i], actor)
+			if err != nil {
+				if standing.ErrorCode(err) == standing.EINTERNAL {
+					return err
+				}
+				results[i] = standing.CreateResult{Err: err}
+				continue
+			}
+			results[i] = standing.CreateResult{Account: &acc, Restrictions: rs}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+func (t *tx) createAccount(n *standing.NewAccount, actor string) (standing.Account, []standing.Restriction, error) {
+	now := t.now
+	created := n.CreatedAt
+	if created.IsZero() || created.After(now) {
+		created = now
+	}
+	a := standing.Account{
+		ID: standing.NewID("acc", created), ExternalID: n.ExternalID, Role: n.Role, Email: n.Email,
+		Name: n.Name, Phone: n.Phone, Country: n.Country, Lifecycle: n.Lifecycle,
+		CreatedAt: created.UTC(), UpdatedAt: now,
+	}
+	if a.Lifecycle == standing.LifecycleActive {
+		v := created.UTC()
+		a.EmailVerifiedAt = &v
+	}
+	res, err := t.exec(`INSERT INTO accounts (id, external_id, role, email, name, phone, country, lifecycle,
+		password_hash, email_verified_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		a.ID, nullString(a.ExternalID), a.Role, a.Email, a.Name, a.Phone, a.Country, a.Lifecycle,
+		n.PasswordHash, nullTS(a.EmailVerifiedAt), ts(a.CreatedAt), ts(a.UpdatedAt))
+	if err != nil {
+		return a, nil, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		var field string
+		if err := t.queryRow("SELECT 'email' FROM accounts WHERE email = ? AND lifecycle <> 'erased'", a.Email).Scan(&field); err == nil {
+			return a, nil, standing.FieldErrorf(standing.ECONFLICT, "email", "an account with the email %s already exists", a.Email)
+		}
+		return a, nil, standing.FieldErrorf(standing.ECONFLICT, "external_id", "an account with the external_id %q already exists", a.ExternalID)
+	}
+	st := standing.Standing{AccountID: a.ID, Role: a.Role, Lifecycle: a.Lifecycle}
+	if err := t.audit(standing.AuditEntry{AccountID: a.ID, Actor: actor, Action: standing.AuditAccountCreated,
+		After: summaryJSON(&st)}); err != nil {
+		return a, nil, err
+	}
+	var rs []standing.Restriction
+	for i, nr := range n.Restrictions {
+		if nr.Actor == "" {
+			nr.Actor = actor
+		}
+		r, err := t.restrict(a, &st, nr)
+		if err != nil {
+			if f := standing.ErrorField(err); f != "" {
+				err = standing.FieldErrorf(standing.ErrorCode(err), fmt.Sprintf("restrictions[%d].%s", i, f), "%s", standing.ErrorMessage(err))
+			}
+			return a, nil, err
+		}
+		rs = append(rs, r)
+	}
+	t.touch(a.ID)
+	return a, rs, nil
+}
+
+// setLifecycle moves an account to next, with an audit entry.
+func (t *tx) setLifecycle(a *standing.Account, next standing.Lifecycle, actor, reason, personal string) error {
+	if err := a.Lifecycle.Transition(next); err != nil {
+		return err
+	}
+	st, err := loadStanding(t.ctx, t, t.s, a.ID)
+	if err != nil {
+		return err
+	}
+	before := summaryJSON(&st)
+	st.Lifecycle = next
+	if _, err := t.exec("UPDATE accounts SET lifecycle = ?, updated_at = ? WHERE id = ?", next, ts(t.now), a.ID); err != nil {
+		return err
+	}
+	a.Lifecycle = next
+	t.touch(a.ID)
+	return t.audit(standing.AuditEntry{AccountID: a.ID, Actor: actor, Action: standing.AuditLifecycleChanged,
+		Reason: reason, Before: before, After: summaryJSON(&st), Personal: personal})
+}

@@ -1,0 +1,249 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"standing"
+)
+
+const restrictionColumns = `id, account_id, reason_code, title, removes, source, actor, note, severity, appealable,
+	message, remedy, starts_at, ends_at, state, ended_at, ended_by, end_note, rule_id, order_id, created_at`
+
+func scanRestriction(row interface{ Scan(...any) error }) (standing.Restriction, error) {
+	var r standing.Restriction
+	var removes int64
+	var appealable int
+	var starts, created int64
+	var ends, ended sql.NullInt64
+	err := row.Scan(&r.ID, &r.AccountID, &r.ReasonCode, &r.Title, &removes, &r.Source, &r.Actor, &r.Note,
+		&r.Severity, &appealable, &r.Message, &r.Remedy, &starts, &ends, &r.State, &ended, &r.EndedBy,
+		&r.EndNote, &r.RuleID, &r.OrderID, &created)
+	if err != nil {
+		return r, err
+	}
+	r.Removes = standing.CapabilitySet(removes)
+	r.Appealable = appealable != 0
+	r.StartsAt, r.CreatedAt = fromTS(starts), fromTS(created)
+	r.EndsAt, r.EndedAt = fromNullTS(ends), fromNullTS(ended)
+	return r, nil
+}
+
+// loadStanding reads an account's lifecycle and its restrictions in state active.
+func loadStanding(ctx context.Context, q querier, s *Store, accountID string) (standing.Standing, error) {
+	st := standing.Standing{AccountID: accountID}
+	err := q.QueryRowContext(ctx, s.q("SELECT role, lifecycle FROM accounts WHERE id = ?"), accountID).Scan(&st.Role, &st.Lifecycle)
+	if err == sql.ErrNoRows {
+		return st, standing.Errorf(standing.ENOTFOUND, "no account %q", accountID)
+	} else if err != nil {
+		return st, err
+	}
+	rows, err := q.QueryContext(ctx, s.q("SELECT "+restrictionColumns+" FROM restrictions WHERE account_id = ? AND state = 'active'"), accountID)
+	if err != nil {
+		return st, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRestriction(rows)
+		if err != nil {
+			return st, err
+		}
+		st.Restrictions = append(st.Restrictions, r)
+	}
+	if err := rows.Err(); err != nil {
+		return st, err
+	}
+	standing.SortRestrictions(st.Restrictions)
+	return st, nil
+}
+
+// Standing returns the account's lifecycle and active restrictions, most severe first.
+func (s *Store) Standing(ctx context.Context, accountID string) (standing.Standing, error) {
+	st, err := loadStanding(ctx, s.r, s, accountID)
+	return st, translate(err)
+}
+
+// Restriction returns one restriction; ENOTFOUND if there is none.
+func (s *Store) Restriction(ctx context.Context, id string) (standing.Restriction, error) {
+	r, err := scanRestriction(s.queryRow(ctx, "SELECT "+restrictionColumns+" FROM restrictions WHERE id = ?", id))
+	if err == sql.ErrNoRows {
+		return r, standing.Errorf(standing.ENOTFOUND, "no restriction %q", id)
+	}
+	return r, translate(err)
+}
+
+// Restrictions returns the account's restrictions, newest first; ended ones too if all.
+func (s *Store) Restrictions(ctx context.Context, accountID string, all bool) ([]standing.Restriction, error) {
+	q := "SELECT " + restrictionColumns + " FROM restrictions WHERE account_id = ?"
+	if !all {
+		q += " AND state = 'active'"
+	}
+	rows, err := s.query(ctx, q+" ORDER BY created_at DESC, id DESC", accountID)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	out := []standing.Restriction{}
+	for rows.Next() {
+		r, err := scanRestriction(rows)
+		if err != nil {
+			return nil, translate(err)
+		}
+		out = append(out, r)
+	}
+	return out, translate(rows.Err())
+}
+
+// Restrict puts a restriction on an account; see standing.Enforcer.
+func (s *Store) Restrict(ctx context.Context, accountID string, nr standing.NewRestriction) (standing.Restriction, error) {
+	var out standing.Restriction
+	err := s.write(ctx, func(t *tx) error {
+		a, err := t.accountForUpdate(accountID)
+		if err != nil {
+			return err
+		}
+		st, err := loadStanding(ctx, t, s, accountID)
+		if err != nil {
+			return err
+		}
+		out, err = t.restrict(a, &st, nr)
+		return err
+	})
+	return out, err
+}
+
+// restrict writes a restriction on a (whose standing st it updates) with its audit entry.
+func (t *tx) restrict(a standing.Account, st *standing.Standing, nr standing.NewRestriction) (standing.Restriction, error) {
+	if a.Lifecycle == standing.LifecycleErased {
+		return standing.Restriction{}, standing.Errorf(standing.EGONE, "account %s was erased; it cannot be restricted", a.ID)
+	}
+	r, err := nr.Resolve(t.s.policy(), a.ID, a.Role, t.now)
+	if err != nil {
+		return r, err
+	}
+	r.ID = standing.NewID("rst", t.now)
+	before := summaryJSON(st)
+	_, err = t.exec(`INSERT INTO restrictions (`+restrictionColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.AccountID, r.ReasonCode, r.Title, int64(r.Removes), r.Source, r.Actor, r.Note, r.Severity,
+		boolInt(r.Appealable), r.Message, r.Remedy, ts(r.StartsAt), nullTS(r.EndsAt), r.State, nullTS(r.EndedAt),
+		r.EndedBy, r.EndNote, r.RuleID, r.OrderID, ts(r.CreatedAt))
+	if err != nil {
+		return r, err
+	}
+	st.Restrictions = append(st.Restrictions, r)
+	standing.SortRestrictions(st.Restrictions)
+	t.touch(a.ID)
+	actor := r.Actor
+	if r.Source == standing.SourceRule && r.RuleID != "" {
+		actor = "rule:" + r.RuleID
+	}
+	err = t.audit(standing.AuditEntry{AccountID: a.ID, Actor: actor,
+		Action: standing.AuditRestrictionAdded, SubjectID: r.ID, Reason: r.ReasonCode,
+		Before: before, After: summaryJSON(st), Personal: r.Note})
+	return r, err
+}
+
+// Lift ends a restriction; see standing.Enforcer.
+func (s *Store) Lift(ctx context.Context, id string, l standing.LiftRequest) (standing.Restriction, error) {
+	if err := l.Validate(); err != nil {
+		return standing.Restriction{}, err
+	}
+	var out standing.Restriction
+	err := s.write(ctx, func(t *tx) error {
+		r, err := scanRestriction(t.queryRow("SELECT "+restrictionColumns+" FROM restrictions WHERE id = ?", id))
+		if err == sql.ErrNoRows {
+			return standing.Errorf(standing.ENOTFOUND, "no restriction %q", id)
+		} else if err != nil {
+			return err
+		}
+		out, err = t.end(r, standing.RestrictionLifted, l.Actor, l.Note)
+		return err
+	})
+	return out, err
+}
+
+// end moves an active restriction to lifted or expired, with an audit entry.
+func (t *tx) end(r standing.Restriction, state standing.RestrictionState, actor, note string) (standing.Restriction, error) {
+	if _, err := t.accountForUpdate(r.AccountID); err != nil {
+		return r, err
+	}
+	if r.State != standing.RestrictionActive {
+		at := ""
+		if r.EndedAt != nil {
+			at = " at " + standing.FormatTime(*r.EndedAt)
+		}
+		return r, standing.Errorf(standing.ECONFLICT, "restriction %s already ended (%s%s)", r.ID, r.State, at)
+	}
+	st, err := loadStanding(t.ctx, t, t.s, r.AccountID)
+	if err != nil {
+		return r, err
+	}
+	before := summaryJSON(&st)
+	endedAt := t.now
+	action := standing.AuditRestrictionLifted
+	if state == standing.RestrictionExpired {
+		action = standing.AuditRestrictionExpired
+		if r.EndsAt != nil && r.EndsAt.Before(endedAt) {
+			endedAt = *r.EndsAt
+		}
+	}
+	if _, err := t.exec("UPDATE restrictions SET state = ?, ended_at = ?, ended_by = ?, end_note = ? WHERE id = ? AND state = 'active'",
+		state, ts(endedAt), actor, note, r.ID); err != nil {
+		return r, err
+	}
+	r.State, r.EndedAt, r.EndedBy, r.EndNote = state, &endedAt, actor, note
+	for i := range st.Restrictions {
+		if st.Restrictions[i].ID == r.ID {
+			st.Restrictions = append(st.Restrictions[:i], st.Restrictions[i+1:]...)
+			break
+		}
+	}
+	t.touch(r.AccountID)
+	err = t.audit(standing.AuditEntry{AccountID: r.AccountID, Actor: actor, Action: action, SubjectID: r.ID,
+		Reason: r.ReasonCode, Before: before, After: summaryJSON(&st), Personal: note})
+	return r, err
+}
+
+// ExpireRestrictions marks restrictions whose end passed as expired; see standing.Enforcer.
+func (s *Store) ExpireRestrictions(ctx context.Context, now time.Time) (int, error) {
+	total := 0
+	for {
+		var due []standing.Restriction
+		err := s.write(ctx, func(t *tx) error {
+			rows, err := t.query("SELECT "+restrictionColumns+" FROM restrictions WHERE state = 'active' AND ends_at IS NOT NULL AND ends_at <= ? ORDER BY ends_at LIMIT 200", ts(now))
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				r, err := scanRestriction(rows)
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				due = append(due, r)
+			}
+			rows.Close()
+			for _, r := range due {
+				if _, err := t.end(r, standing.RestrictionExpired, "system", ""); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += len(due)
+		if len(due) < 200 {
+			return total, nil
+		}
+	}
+}
+
+func summaryJSON(st *standing.Standing) string {
+	b, _ := json.Marshal(st.Summarize())
+	return string(b)
+}

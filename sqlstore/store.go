@@ -1,0 +1,352 @@
+// Package sqlstore implements Standing's services over database/sql, on SQLite (the
+// embedded default, pure Go) and PostgreSQL, from one set of queries. Each service method
+// is one transaction; side effects (cache invalidation, jobs, mail, webhooks) are written
+// in that transaction or run after it commits, never before.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"standing"
+)
+
+// Dialect is the SQL database behind a Store.
+type Dialect int
+
+// The dialects.
+const (
+	SQLite Dialect = iota
+	Postgres
+)
+
+func (d Dialect) String() string {
+	if d == Postgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// Store is Standing's storage on one database.
+type Store struct {
+	dialect Dialect
+	w       *sql.DB // writes: one connection on SQLite
+	r       *sql.DB // reads: a pool
+	clock   standing.Clock
+	policy  func() *standing.Policy
+	dsn     string
+
+	mu        sync.RWMutex
+	listeners []func(accountIDs []string)
+	hooks     []func()
+
+	rebound sync.Map // query text -> rebound text (Postgres)
+}
+
+// Options configure a Store.
+type Options struct {
+	Clock  standing.Clock
+	Policy func() *standing.Policy
+}
+
+// Open opens the database at dsn: a postgres:// URL, or a path (or sqlite: URL) of an
+// SQLite file, created if missing. It does not migrate; call Migrate.
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	if opts.Clock == nil {
+		opts.Clock = standing.SystemClock{}
+	}
+	if opts.Policy == nil {
+		p := standing.DefaultPolicy()
+		opts.Policy = func() *standing.Policy { return p }
+	}
+	s := &Store{clock: opts.Clock, policy: opts.Policy, dsn: dsn}
+	var err error
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		s.dialect = Postgres
+		s.w, err = sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		s.w.SetMaxOpenConns(20)
+		s.w.SetMaxIdleConns(20)
+		s.w.SetConnMaxIdleTime(5 * time.Minute)
+		s.r = s.w
+	} else {
+		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite://"), "sqlite:")
+		if dir := filepath.Dir(path); dir != "" {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("create the database folder: %w", err)
+			}
+		}
+		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_time_format=sqlite"
+		s.w, err = sql.Open("sqlite", "file:"+url.PathEscape(path)+"?"+pragmas+"&_txlock=immediate")
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		s.w.SetMaxOpenConns(1)
+		s.w.SetMaxIdleConns(1)
+		s.w.SetConnMaxLifetime(0)
+		s.w.SetConnMaxIdleTime(0)
+		s.r, err = sql.Open("sqlite", "file:"+url.PathEscape(path)+"?"+pragmas+"&_pragma=query_only(1)")
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+		s.r.SetMaxOpenConns(8)
+		s.r.SetMaxIdleConns(8)
+		s.r.SetConnMaxIdleTime(0)
+		s.r.SetConnMaxLifetime(0)
+	}
+	if err := s.w.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("connect to %s: %w", s.dialect, err)
+	}
+	return s, nil
+}
+
+// Dialect returns the database behind the store.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Clock returns the store's clock.
+func (s *Store) Clock() standing.Clock { return s.clock }
+
+// Policy returns the policy in effect.
+func (s *Store) Policy() *standing.Policy { return s.policy() }
+
+// Close closes the database.
+func (s *Store) Close() error {
+	var err error
+	if s.w != nil {
+		err = s.w.Close()
+	}
+	if s.r != nil && s.r != s.w {
+		err = errors.Join(err, s.r.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.r.PingContext(ctx); err != nil {
+		return err
+	}
+	var one int
+	return s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// OnChange registers fn to be called after every commit that changed the standing of
+// accounts, with their ids. The check cache uses it.
+func (s *Store) OnChange(fn func(accountIDs []string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.listeners = append(s.listeners, fn)
+}
+
+// OnCommit registers fn to be called after every commit that queued outbound work (jobs,
+// mail, webhooks), so their workers wake at once instead of at their next poll.
+func (s *Store) OnCommit(fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hooks = append(s.hooks, fn)
+}
+
+// q rebinds a query written with ? placeholders for the store's dialect.
+func (s *Store) q(query string) string {
+	if s.dialect != Postgres {
+		return query
+	}
+	if v, ok := s.rebound.Load(query); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	n := 0
+	inString := false
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		if c == '\'' {
+			inString = !inString
+		}
+		if c == '?' && !inString {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	out := b.String()
+	s.rebound.Store(query, out)
+	return out
+}
+
+// tx is one write transaction with its after-commit effects.
+type tx struct {
+	*sql.Tx
+	s       *Store
+	ctx     context.Context
+	changed []string
+	queued  bool
+	now     time.Time
+
+	auditLoaded, auditDirty bool
+	auditSeq                int64
+	auditHash               string
+}
+
+func (t *tx) exec(query string, args ...any) (sql.Result, error) {
+	return t.Tx.ExecContext(t.ctx, t.s.q(query), args...)
+}
+
+func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
+	return t.Tx.QueryContext(t.ctx, t.s.q(query), args...)
+}
+
+func (t *tx) queryRow(query string, args ...any) *sql.Row {
+	return t.Tx.QueryRowContext(t.ctx, t.s.q(query), args...)
+}
+
+// touch records that the standing of accountID changed in this transaction.
+func (t *tx) touch(accountID string) { t.changed = append(t.changed, accountID) }
+
+// write runs fn in one write transaction and, after commit, tells the listeners.
+func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
+	sqlTx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err)
+	}
+	t := &tx{Tx: sqlTx, s: s, ctx: ctx, now: s.clock.Now().Truncate(time.Microsecond)}
+	if err := fn(t); err != nil {
+		_ = sqlTx.Rollback()
+		return translate(err)
+	}
+	if err := t.flushAudit(); err != nil {
+		_ = sqlTx.Rollback()
+		return translate(err)
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return translate(err)
+	}
+	s.afterCommit(t)
+	return nil
+}
+
+func (s *Store) afterCommit(t *tx) {
+	if len(t.changed) == 0 && !t.queued {
+		return
+	}
+	s.mu.RLock()
+	listeners, hooks := s.listeners, s.hooks
+	s.mu.RUnlock()
+	if len(t.changed) > 0 {
+		for _, fn := range listeners {
+			fn(t.changed)
+		}
+	}
+	if t.queued {
+		for _, fn := range hooks {
+			fn()
+		}
+	}
+}
+
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return s.r.QueryRowContext(ctx, s.q(query), args...)
+}
+
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return s.r.QueryContext(ctx, s.q(query), args...)
+}
+
+// errUnique marks a unique-constraint violation, translated from either driver.
+var errUnique = errors.New("unique violation")
+
+// errForeignKey marks a foreign-key violation.
+var errForeignKey = errors.New("foreign key violation")
+
+// translate turns driver errors into domain errors at the storage boundary. Errors that
+// are already *standing.Error pass through; unknown errors are returned as they are and
+// become EINTERNAL above.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *standing.Error
+	if errors.As(err, &se) {
+		return err
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return standing.Errorf(standing.ENOTFOUND, "not found")
+	}
+	var le *sqlite.Error
+	if errors.As(err, &le) {
+		switch le.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %v", errUnique, err)
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return fmt.Errorf("%w: %v", errForeignKey, err)
+		}
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505":
+			return fmt.Errorf("%w: %v", errUnique, err)
+		case "23503":
+			return fmt.Errorf("%w: %v", errForeignKey, err)
+		}
+	}
+	return err
+}
+
+func isUnique(err error) bool { return errors.Is(translate(err), errUnique) }
+
+// Times are stored as microseconds since the Unix epoch, UTC, in both dialects.
+func ts(t time.Time) int64 { return t.UnixMicro() }
+
+func fromTS(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func nullTS(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+func fromNullTS(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromTS(v.Int64)
+	return &t
+}
+
+func nullString(s string) sql.NullString {
+	return sql.NullString{String: s, Valid: s != ""}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// ExecRaw runs a statement outside the service methods. It is for tests and operator
+// repairs; it bypasses the audit chain, which is the point when a test tampers with it.
+func (s *Store) ExecRaw(ctx context.Context, query string, args ...any) error {
+	_, err := s.w.ExecContext(ctx, s.q(query), args...)
+	return err
+}

@@ -1,0 +1,83 @@
+package sqlstore_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"standing"
+	"standing/sqlstore"
+	"standing/standingtest"
+)
+
+func openSQLite(t *testing.T, clock standing.Clock) standingtest.Backend {
+	return open(t, filepath.Join(t.TempDir(), "standing.db"), clock)
+}
+
+func openPostgres(t *testing.T, clock standing.Clock) standingtest.Backend {
+	return open(t, standingtest.PostgresURL(t), clock)
+}
+
+func open(t *testing.T, dsn string, clock standing.Clock) standingtest.Backend {
+	t.Helper()
+	ctx := context.Background()
+	s, err := sqlstore.Open(ctx, dsn, sqlstore.Options{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return standingtest.Backend{Store: s, Exec: s.ExecRaw}
+}
+
+func TestSQLite(t *testing.T) { standingtest.TestStore(t, openSQLite) }
+
+func TestPostgres(t *testing.T) {
+	standingtest.PostgresURL(t) // skip early, with the reason, when PostgreSQL is not there
+	standingtest.TestStore(t, openPostgres)
+}
+
+func TestMigrateTwiceIsANoop(t *testing.T) {
+	ctx := context.Background()
+	dsn := filepath.Join(t.TempDir(), "m.db")
+	for i, want := range []bool{true, false} {
+		s, err := sqlstore.Open(ctx, dsn, sqlstore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		applied, err := s.Migrate(ctx)
+		s.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (len(applied) > 0) != want {
+			t.Fatalf("run %d applied %v", i, applied)
+		}
+	}
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	ctx := context.Background()
+	dsn := filepath.Join(t.TempDir(), "r.db")
+	s, err := sqlstore.Open(ctx, dsn, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a := standingtest.MustCreateAccount(t, s, standing.RoleBuyer, "keep@example.com")
+	r := standingtest.MustRestrict(t, s, a.ID, standing.NewRestriction{ReasonCode: standing.ReasonRiskReview})
+	s.Close()
+	s, err = sqlstore.Open(ctx, dsn, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.Restriction(ctx, r.ID)
+	if err != nil || got.AccountID != a.ID {
+		t.Fatalf("after reopening: %+v, %v", got, err)
+	}
+}
