@@ -3,8 +3,11 @@ package httpapi
 import (
 	"context"
 	_ "embed"
+	"encoding/json"
 	"net/http"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"standing"
 	"standing/metrics"
@@ -40,10 +43,24 @@ func handleMetrics(reg *metrics.Registry) handlerFunc {
 	}
 }
 
-//go:embed openapi.json
-var openapiDoc []byte
+//go:embed openapi.yaml
+var openapiYAML []byte
 
-// OpenAPI returns the OpenAPI 3.1 document of the API.
+// openapiDoc is the OpenAPI document in JSON, converted once from the YAML source that
+// reviewers read.
+var openapiDoc = func() []byte {
+	var v any
+	if err := yaml.Unmarshal(openapiYAML, &v); err != nil {
+		panic("httpapi: openapi.yaml is not valid YAML: " + err.Error())
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		panic("httpapi: openapi.yaml does not convert to JSON: " + err.Error())
+	}
+	return b
+}()
+
+// OpenAPI returns the OpenAPI 3.1 document of the API in JSON.
 func OpenAPI() []byte { return openapiDoc }
 
 // handleOpenAPI serves GET /openapi.json.

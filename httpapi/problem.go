@@ -132,7 +132,7 @@ func decodeError(err error, limit int64) error {
 	case errors.As(err, &syntax):
 		return standing.Errorf(standing.EMALFORMED, "the body is not valid JSON at byte %d: %s", syntax.Offset, strings.TrimPrefix(syntax.Error(), "json: "))
 	case errors.As(err, &typ):
-		field := typ.Field
+		field := jsonPath(typ.Field)
 		if field == "" {
 			return standing.Errorf(standing.EMALFORMED, "the body must be a JSON object, not %s", typ.Value)
 		}
@@ -164,4 +164,16 @@ func jsonType(goType string) string {
 		return "an object"
 	}
 	return fmt.Sprintf("of type %s", goType)
+}
+
+// jsonPath drops the Go names of embedded structs from a decoder's field path
+// ("NewAccount.email" is "email" to the client).
+func jsonPath(p string) string {
+	var keep []string
+	for _, part := range strings.Split(p, ".") {
+		if part != "" && !(part[0] >= 'A' && part[0] <= 'Z') {
+			keep = append(keep, part)
+		}
+	}
+	return strings.Join(keep, ".")
 }
