@@ -1,0 +1,263 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+)
+
+// env returns a getenv over the given variables only, so tests do not read the machine's.
+func env(vars ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(vars); i += 2 {
+		m[vars[i]] = vars[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+func runCmd(t *testing.T, getenv func(string) string, args ...string) (string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, getenv, strings.NewReader(""), &out, &errb)
+	return out.String() + errb.String(), err
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+func waitReady(t *testing.T, base string) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(25 * time.Millisecond) // polling for a process to come up, not timing a result
+	}
+	t.Fatalf("%s never became ready", base)
+}
+
+func call(t *testing.T, method, url, key, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	return resp.StatusCode, m
+}
+
+func TestServeWithNoConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs syncBuffer
+	done := make(chan error, 1)
+	// Only the address and folder differ from the README's defaults, so tests can run in parallel.
+	go func() {
+		done <- run(ctx, []string{"serve", "--dev"}, env("STANDING_ADDR", addr, "STANDING_DATA_DIR", dir), nil, io.Discard, &logs)
+	}()
+	base := "http://" + addr
+	waitReady(t, base)
+	if first := strings.SplitN(logs.String(), "\n", 2)[0]; !strings.Contains(first, "DEVELOPER MODE") {
+		t.Errorf("first log line = %q, want it to say developer mode", first)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "standing.db")); err != nil {
+		t.Errorf("no SQLite file in the data folder: %v", err)
+	}
+	out, err := runCmd(t, env("STANDING_DATA_DIR", dir), "apikey", "create", "--name", "shop", "--scopes", "accounts:write,check")
+	if err != nil {
+		t.Fatalf("apikey create: %v\n%s", err, out)
+	}
+	key := lastLine(out)
+	if !strings.HasPrefix(key, "sk_") || strings.Contains(key, " ") {
+		t.Fatalf("apikey create's last line = %q, want the key alone", key)
+	}
+	status, acc := call(t, "POST", base+"/v1/accounts", key, `{"role":"buyer","email":"new@example.com"}`)
+	if status != 201 {
+		t.Fatalf("create account = %d %v", status, acc)
+	}
+	if status, _ := call(t, "POST", base+"/v1/accounts/"+acc["id"].(string)+"/restrictions", key, `{"reason_code":"risk_review"}`); status != 403 {
+		t.Errorf("restrict with a key lacking restrictions:write = %d, want 403", status)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve returned %v", err)
+	}
+}
+
+func TestAuditVerifyNamesTheEditedRow(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", addr, "--data-dir", dir}, env(), nil, io.Discard, io.Discard)
+	}()
+	base := "http://" + addr
+	waitReady(t, base)
+	out, _ := runCmd(t, env(), "apikey", "create", "--data-dir", dir, "--name", "ops", "--scopes", "all")
+	key := lastLine(out)
+	_, acc := call(t, "POST", base+"/v1/accounts", key, `{"role":"buyer","email":"audit@example.com"}`)
+	for _, reason := range []string{"risk_review", "dispute_abuse"} {
+		if status, r := call(t, "POST", base+"/v1/accounts/"+acc["id"].(string)+"/restrictions", key, `{"reason_code":"`+reason+`"}`); status != 201 {
+			t.Fatalf("restrict = %d %v", status, r)
+		}
+	}
+	cancel()
+	<-done
+	out, err := runCmd(t, env(), "audit", "verify", "--data-dir", dir)
+	if err != nil || !strings.Contains(out, "ok: 3 entries") {
+		t.Fatalf("verify on a clean database = %v\n%s", err, out)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, "standing.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("UPDATE audit_log SET reason = 'self_deleted' WHERE seq = 2"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out, err = runCmd(t, env(), "audit", "verify", "--data-dir", dir)
+	if err == nil || !strings.Contains(out, "BROKEN at entry 2") {
+		t.Fatalf("verify after an edit = %v\n%s", err, out)
+	}
+}
+
+// TestKill9KeepsAcceptedWrites starts the real binary, restricts an account, kills the
+// process with SIGKILL right after the 201, and checks the restriction after a restart.
+func TestKill9KeepsAcceptedWrites(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "standing")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	start := func() *exec.Cmd {
+		cmd := exec.Command(bin, "serve", "--addr", addr, "--data-dir", dir)
+		cmd.Stderr = io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		waitReady(t, "http://"+addr)
+		return cmd
+	}
+	out, err := exec.Command(bin, "apikey", "create", "--data-dir", dir, "--name", "k", "--scopes", "all").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := lastLine(string(out))
+	cmd := start()
+	base := "http://" + addr
+	_, acc := call(t, "POST", base+"/v1/accounts", key, `{"role":"seller","email":"kill@example.com"}`)
+	id := acc["id"].(string)
+	var ids []string
+	for i := 0; i < 20; i++ {
+		status, r := call(t, "POST", base+"/v1/accounts/"+id+"/restrictions", key, fmt.Sprintf(`{"reason_code":"seller_violation","note":"case %d"}`, i))
+		if status != 201 {
+			t.Fatalf("restrict = %d %v", status, r)
+		}
+		ids = append(ids, r["id"].(string))
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	cmd = start()
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	for _, rid := range ids {
+		if status, r := call(t, "GET", base+"/v1/restrictions/"+rid, key, ""); status != 200 || r["state"] != "active" {
+			t.Fatalf("restriction %s after kill -9 = %d %v", rid, status, r)
+		}
+	}
+	if status, d := call(t, "POST", base+"/v1/check", key, `{"account_id":"`+id+`","capability":"list_products"}`); status != 200 || d["allowed"] != false {
+		t.Fatalf("check after restart = %d %v", status, d)
+	}
+}
+
+func TestPolicyCommands(t *testing.T) {
+	out, err := runCmd(t, env(), "policy", "print")
+	if err != nil || !strings.Contains(out, "verification_deadline: 3d") || !strings.Contains(out, "code: risk_review") {
+		t.Fatalf("policy print = %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, []byte("verification_deadline: 48h\nreasons:\n  - code: risk_review\n    remedy: Call us.\n  - code: spam\n    title: Spam\n    removes: [message]\n    message: Messaging is paused.\n    remedy: Appeal.\n    appealable: true\n"), 0o600)
+	out, err = runCmd(t, env("STANDING_POLICY", good), "policy", "print")
+	if err != nil || !strings.Contains(out, "verification_deadline: 2d") || !strings.Contains(out, "remedy: Call us.") || !strings.Contains(out, "code: spam") {
+		t.Fatalf("policy print with a file = %v\n%s", err, out)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("verification_deadlne: 48h\n"), 0o600)
+	if out, err := runCmd(t, env(), "policy", "check", bad); err == nil || !strings.Contains(err.Error(), "verification_deadlne") {
+		t.Fatalf("policy check of a misspelt setting = %v\n%s", err, out)
+	}
+	os.WriteFile(bad, []byte("reasons:\n  - code: risk_review\n    removes: [teleport]\n"), 0o600)
+	if _, err := runCmd(t, env(), "policy", "check", bad); err == nil || !strings.Contains(err.Error(), "teleport") {
+		t.Fatalf("policy check of an unknown capability = %v", err)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{}, {"frobnicate"}, {"apikey"}, {"apikey", "create", "--name", "x", "--scopes", "godmode", "--data-dir", t.TempDir()}} {
+		if _, err := runCmd(t, env(), args...); err == nil {
+			t.Errorf("standing %v succeeded", args)
+		}
+	}
+	if out, err := runCmd(t, env(), "version"); err != nil || !strings.HasPrefix(out, "standing ") {
+		t.Errorf("version = %q, %v", out, err)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
