@@ -112,7 +112,7 @@ func testImportWithRestrictions(t *testing.T, open Factory) {
 	ctx := context.Background()
 	s := open(t, standing.NewTestClock(Start)).Store
 	in := []standing.NewAccount{{Role: standing.RoleBuyer, Email: "old@example.com", Lifecycle: standing.LifecycleActive,
-		CreatedAt: Start.Add(-400 * 24 * time.Hour),
+		CreatedAt:    Start.Add(-400 * 24 * time.Hour),
 		Restrictions: []standing.NewRestriction{{ReasonCode: standing.ReasonDisputeAbuse, Duration: "30d", Source: standing.SourceSystem}}}}
 	res, err := s.CreateAccounts(ctx, in, "import")
 	if err != nil || res[0].Err != nil {
