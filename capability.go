@@ -67,6 +67,16 @@ func ParseCapability(s string) (Capability, bool) {
 	return 0, false
 }
 
+// ParseCapabilityBytes is ParseCapability for bytes, without allocating.
+func ParseCapabilityBytes(b []byte) (Capability, bool) {
+	for i, n := range capabilityNames {
+		if string(b) == n {
+			return Capability(i), true
+		}
+	}
+	return 0, false
+}
+
 // CapabilityNames lists every capability's API name.
 func CapabilityNames() []string { return append([]string(nil), capabilityNames[:]...) }
 

@@ -151,6 +151,15 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
 	runCtx, stopJobs := context.WithCancel(ctx)
+	go func() {
+		start := time.Now()
+		n, err := a.Checker.Warm(runCtx, a.Store)
+		if err != nil && runCtx.Err() == nil {
+			a.Log.Warn("warming the check cache stopped; accounts load on first use", "err", err)
+			return
+		}
+		a.Log.Info("check cache warmed", "accounts", n, "took", time.Since(start).Round(time.Millisecond))
+	}()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

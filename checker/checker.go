@@ -46,14 +46,16 @@ func New(src standing.StandingReader, clock standing.Clock, maxEntries int) *Cac
 	return c
 }
 
-func (c *Cache) shard(id string) *shard {
-	// FNV-1a, inlined so hashing the id does not allocate.
+func (c *Cache) shard(id string) *shard { return &c.shards[shardIndex(id)] }
+
+// shardIndex hashes id with FNV-1a, inlined so hashing does not allocate.
+func shardIndex(id string) uint32 {
 	h := uint32(2166136261)
 	for i := 0; i < len(id); i++ {
 		h ^= uint32(id[i])
 		h *= 16777619
 	}
-	return &c.shards[h%numShards]
+	return h % numShards
 }
 
 // Check decides whether the account may use capability now. ENOTFOUND for an unknown
@@ -130,4 +132,37 @@ func (c *Cache) Len() int {
 		c.shards[i].mu.RUnlock()
 	}
 	return n
+}
+
+// Source streams the standing of every account, for warming the cache at start-up.
+type Source interface {
+	// EachStanding calls fn with the standing of each account, in any order.
+	EachStanding(ctx context.Context, fn func(st standing.Standing) error) error
+}
+
+// Warm loads the standing of every account (up to the cache's bound) so that the first
+// check of an account does not wait for the store. An account whose shard changed while
+// warming is left to load on first use, so warming never installs a stale standing.
+func (c *Cache) Warm(ctx context.Context, src Source) (int, error) {
+	var gens [numShards]uint64
+	for i := range c.shards {
+		c.shards[i].mu.RLock()
+		gens[i] = c.shards[i].gen
+		c.shards[i].mu.RUnlock()
+	}
+	n := 0
+	err := src.EachStanding(ctx, func(st standing.Standing) error {
+		i := shardIndex(st.AccountID)
+		sh := &c.shards[i]
+		sh.mu.Lock()
+		if sh.gen == gens[i] && len(sh.m) < c.maxPerShard {
+			if _, ok := sh.m[st.AccountID]; !ok {
+				sh.m[st.AccountID] = &entry{st: st}
+				n++
+			}
+		}
+		sh.mu.Unlock()
+		return ctx.Err()
+	})
+	return n, err
 }

@@ -110,3 +110,31 @@ func BenchmarkCheck(b *testing.B) {
 		}
 	})
 }
+
+func TestWarm(t *testing.T) {
+	ctx := context.Background()
+	clock := standing.NewTestClock(standingtest.Start)
+	s := newStore(t, clock)
+	var ids []string
+	for i := 0; i < 50; i++ {
+		a := standingtest.MustCreateAccount(t, s, standing.RoleBuyer, fmt.Sprintf("w%d@example.com", i))
+		if i%2 == 0 {
+			standingtest.MustRestrict(t, s, a.ID, standing.NewRestriction{ReasonCode: standing.ReasonRiskReview})
+			standingtest.MustRestrict(t, s, a.ID, standing.NewRestriction{ReasonCode: standing.ReasonDisputeAbuse})
+		}
+		ids = append(ids, a.ID)
+	}
+	c := checker.New(s, clock, 0)
+	n, err := c.Warm(ctx, s)
+	if err != nil || n != 50 || c.Len() != 50 {
+		t.Fatalf("Warm = %d, %v; Len %d", n, err, c.Len())
+	}
+	// Warmed standings must equal what the store says, restrictions sorted.
+	for i, id := range ids {
+		st, _ := c.Standing(ctx, id)
+		want, _ := s.Standing(ctx, id)
+		if len(st.Restrictions) != len(want.Restrictions) || (i%2 == 0 && st.Restrictions[0].ReasonCode != standing.ReasonDisputeAbuse) {
+			t.Fatalf("warmed %s = %+v, want %+v", id, st.Restrictions, want.Restrictions)
+		}
+	}
+}

@@ -43,7 +43,7 @@ type keyCache struct {
 	store standing.APIKeyStore
 	clock standing.Clock
 	mu    sync.RWMutex
-	m     map[string]cachedKey
+	m     map[[32]byte]cachedKey
 }
 
 type cachedKey struct {
@@ -54,7 +54,7 @@ type cachedKey struct {
 const keyTTL = 10 * time.Second
 
 func newKeyCache(store standing.APIKeyStore, clock standing.Clock) *keyCache {
-	return &keyCache{store: store, clock: clock, m: map[string]cachedKey{}}
+	return &keyCache{store: store, clock: clock, m: map[[32]byte]cachedKey{}}
 }
 
 // authenticate checks the Authorization header and the scope the route needs.
@@ -63,13 +63,13 @@ func (c *keyCache) authenticate(ctx context.Context, header, scope string) (*sta
 	if !ok || secret == "" {
 		return nil, standing.Errorf(standing.EUNAUTHORIZED, "send an API key as Authorization: Bearer <key>")
 	}
-	hash := HashKey(strings.TrimSpace(secret))
+	sum := sha256.Sum256([]byte(strings.TrimSpace(secret)))
 	now := time.Now()
 	c.mu.RLock()
-	ck, hit := c.m[hash]
+	ck, hit := c.m[sum]
 	c.mu.RUnlock()
 	if !hit || now.After(ck.expires) {
-		k, err := c.store.APIKeyByHash(ctx, hash)
+		k, err := c.store.APIKeyByHash(ctx, hex.EncodeToString(sum[:]))
 		switch standing.ErrorCode(err) {
 		case "":
 			ck = cachedKey{key: &k, expires: now.Add(keyTTL)}
@@ -80,9 +80,9 @@ func (c *keyCache) authenticate(ctx context.Context, header, scope string) (*sta
 		}
 		c.mu.Lock()
 		if len(c.m) > 10000 {
-			c.m = map[string]cachedKey{}
+			c.m = map[[32]byte]cachedKey{}
 		}
-		c.m[hash] = ck
+		c.m[sum] = ck
 		c.mu.Unlock()
 	}
 	if ck.key == nil || ck.key.RevokedAt != nil {

@@ -8,13 +8,6 @@ import (
 	"standing"
 )
 
-// querier is what both *sql.DB and *sql.Tx offer; read helpers take one so they serve
-// reads on the read pool and reads inside a write transaction alike.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 const accountColumns = `id, COALESCE(external_id, ''), role, COALESCE(email, ''), name, phone, country, lifecycle,
 	email_verified_at, created_at, updated_at`
 
@@ -146,7 +139,7 @@ func (t *tx) setLifecycle(a *standing.Account, next standing.Lifecycle, actor, r
 	if err := a.Lifecycle.Transition(next); err != nil {
 		return err
 	}
-	st, err := loadStanding(t.ctx, t, t.s, a.ID)
+	st, err := t.standing(a.ID)
 	if err != nil {
 		return err
 	}

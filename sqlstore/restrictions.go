@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"standing"
@@ -31,29 +32,62 @@ func scanRestriction(row interface{ Scan(...any) error }) (standing.Restriction,
 	return r, nil
 }
 
-// loadStanding reads an account's lifecycle and its restrictions in state active.
-func loadStanding(ctx context.Context, q querier, s *Store, accountID string) (standing.Standing, error) {
-	st := standing.Standing{AccountID: accountID}
-	err := q.QueryRowContext(ctx, s.q("SELECT role, lifecycle FROM accounts WHERE id = ?"), accountID).Scan(&st.Role, &st.Lifecycle)
-	if err == sql.ErrNoRows {
-		return st, standing.Errorf(standing.ENOTFOUND, "no account %q", accountID)
-	} else if err != nil {
-		return st, err
+// standingQuery reads an account's lifecycle and its active restrictions in one statement:
+// one row per restriction, or one row with NULL restriction columns when it has none.
+var standingQuery = `SELECT a.role, a.lifecycle, ` + prefixed("r.", restrictionColumns) + `
+	FROM accounts a LEFT JOIN restrictions r ON r.account_id = a.id AND r.state = 'active'
+	WHERE a.id = ?`
+
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = p + strings.TrimSpace(c)
 	}
-	rows, err := q.QueryContext(ctx, s.q("SELECT "+restrictionColumns+" FROM restrictions WHERE account_id = ? AND state = 'active'"), accountID)
+	return strings.Join(parts, ", ")
+}
+
+// standing reads an account's lifecycle and its active restrictions inside the transaction.
+func (t *tx) standing(accountID string) (standing.Standing, error) {
+	rows, err := t.query(standingQuery, accountID)
 	if err != nil {
-		return st, err
+		return standing.Standing{}, err
 	}
+	return scanStanding(rows, accountID)
+}
+
+// scanStanding reads the rows of standingQuery.
+func scanStanding(rows *sql.Rows, accountID string) (standing.Standing, error) {
+	st := standing.Standing{AccountID: accountID}
 	defer rows.Close()
+	found := false
 	for rows.Next() {
-		r, err := scanRestriction(rows)
-		if err != nil {
+		found = true
+		var (
+			id, accID, reason, title, source, actor, note, message, remedy, state, endedBy, endNote, ruleID, orderID sql.NullString
+			removes, severity, appealable, starts, ends, ended, created                                              sql.NullInt64
+		)
+		if err := rows.Scan(&st.Role, &st.Lifecycle, &id, &accID, &reason, &title, &removes, &source, &actor, &note,
+			&severity, &appealable, &message, &remedy, &starts, &ends, &state, &ended, &endedBy, &endNote, &ruleID,
+			&orderID, &created); err != nil {
 			return st, err
 		}
-		st.Restrictions = append(st.Restrictions, r)
+		if !id.Valid {
+			continue
+		}
+		st.Restrictions = append(st.Restrictions, standing.Restriction{
+			ID: id.String, AccountID: accID.String, ReasonCode: reason.String, Title: title.String,
+			Removes: standing.CapabilitySet(removes.Int64), Source: standing.Source(source.String), Actor: actor.String,
+			Note: note.String, Severity: int(severity.Int64), Appealable: appealable.Int64 != 0, Message: message.String,
+			Remedy: remedy.String, StartsAt: fromTS(starts.Int64), EndsAt: fromNullTS(ends),
+			State: standing.RestrictionState(state.String), EndedAt: fromNullTS(ended), EndedBy: endedBy.String,
+			EndNote: endNote.String, RuleID: ruleID.String, OrderID: orderID.String, CreatedAt: fromTS(created.Int64),
+		})
 	}
 	if err := rows.Err(); err != nil {
 		return st, err
+	}
+	if !found {
+		return st, standing.Errorf(standing.ENOTFOUND, "no account %q", accountID)
 	}
 	standing.SortRestrictions(st.Restrictions)
 	return st, nil
@@ -61,7 +95,11 @@ func loadStanding(ctx context.Context, q querier, s *Store, accountID string) (s
 
 // Standing returns the account's lifecycle and active restrictions, most severe first.
 func (s *Store) Standing(ctx context.Context, accountID string) (standing.Standing, error) {
-	st, err := loadStanding(ctx, s.r, s, accountID)
+	rows, err := s.query(ctx, standingQuery, accountID)
+	if err != nil {
+		return standing.Standing{}, translate(err)
+	}
+	st, err := scanStanding(rows, accountID)
 	return st, translate(err)
 }
 
@@ -104,7 +142,7 @@ func (s *Store) Restrict(ctx context.Context, accountID string, nr standing.NewR
 		if err != nil {
 			return err
 		}
-		st, err := loadStanding(ctx, t, s, accountID)
+		st, err := t.standing(accountID)
 		if err != nil {
 			return err
 		}
@@ -177,7 +215,7 @@ func (t *tx) end(r standing.Restriction, state standing.RestrictionState, actor,
 		}
 		return r, standing.Errorf(standing.ECONFLICT, "restriction %s already ended (%s%s)", r.ID, r.State, at)
 	}
-	st, err := loadStanding(t.ctx, t, t.s, r.AccountID)
+	st, err := t.standing(r.AccountID)
 	if err != nil {
 		return r, err
 	}
@@ -246,4 +284,56 @@ func (s *Store) ExpireRestrictions(ctx context.Context, now time.Time) (int, err
 func summaryJSON(st *standing.Standing) string {
 	b, _ := json.Marshal(st.Summarize())
 	return string(b)
+}
+
+// EachStanding streams every live account's standing: two ordered scans (accounts, active
+// restrictions) merged by account id, so warming a million accounts reads each row once.
+func (s *Store) EachStanding(ctx context.Context, fn func(st standing.Standing) error) error {
+	accRows, err := s.r.QueryContext(ctx, "SELECT id, role, lifecycle FROM accounts ORDER BY id")
+	if err != nil {
+		return translate(err)
+	}
+	defer accRows.Close()
+	rRows, err := s.r.QueryContext(ctx, "SELECT "+restrictionColumns+" FROM restrictions WHERE state = 'active' ORDER BY account_id")
+	if err != nil {
+		return translate(err)
+	}
+	defer rRows.Close()
+	var pending *standing.Restriction
+	nextRestriction := func() error {
+		pending = nil
+		if rRows.Next() {
+			r, err := scanRestriction(rRows)
+			if err != nil {
+				return err
+			}
+			pending = &r
+		}
+		return rRows.Err()
+	}
+	if err := nextRestriction(); err != nil {
+		return translate(err)
+	}
+	for accRows.Next() {
+		st := standing.Standing{}
+		if err := accRows.Scan(&st.AccountID, &st.Role, &st.Lifecycle); err != nil {
+			return translate(err)
+		}
+		for pending != nil && pending.AccountID < st.AccountID {
+			if err := nextRestriction(); err != nil { // a restriction of a vanished account
+				return translate(err)
+			}
+		}
+		for pending != nil && pending.AccountID == st.AccountID {
+			st.Restrictions = append(st.Restrictions, *pending)
+			if err := nextRestriction(); err != nil {
+				return translate(err)
+			}
+		}
+		standing.SortRestrictions(st.Restrictions)
+		if err := fn(st); err != nil {
+			return err
+		}
+	}
+	return translate(accRows.Err())
 }

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -55,6 +56,43 @@ type Store struct {
 	hooks     []func()
 
 	rebound sync.Map // query text -> rebound text (Postgres)
+	stmts   sync.Map // stmtKey -> *sql.Stmt: each constant query is parsed once per connection
+	nstmts  atomic.Int32
+}
+
+type stmtKey struct {
+	db    *sql.DB
+	query string
+}
+
+// maxStmts bounds the prepared-statement cache; queries past it run unprepared.
+const maxStmts = 1000
+
+// prepared returns the cached prepared statement of query on db. SQLite spends more time
+// parsing a query than running a point lookup, so the hot paths must not parse per call.
+//
+// On PostgreSQL it returns nil: pgx already caches prepared statements per connection.
+func (s *Store) prepared(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, error) {
+	if s.dialect == Postgres {
+		return nil, nil
+	}
+	k := stmtKey{db, query}
+	if v, ok := s.stmts.Load(k); ok {
+		return v.(*sql.Stmt), nil
+	}
+	if s.nstmts.Load() >= maxStmts {
+		return nil, nil
+	}
+	st, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if v, loaded := s.stmts.LoadOrStore(k, st); loaded {
+		st.Close()
+		return v.(*sql.Stmt), nil
+	}
+	s.nstmts.Add(1)
+	return st, nil
 }
 
 // Options configure a Store.
@@ -128,6 +166,10 @@ func (s *Store) Policy() *standing.Policy { return s.policy() }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.stmts.Range(func(k, v any) bool {
+		v.(*sql.Stmt).Close()
+		return true
+	})
 	var err error
 	if s.w != nil {
 		err = s.w.Close()
@@ -201,20 +243,51 @@ type tx struct {
 	queued  bool
 	now     time.Time
 
+	pending map[string]bool // queries to prepare once the transaction ends
+
 	auditLoaded, auditDirty bool
 	auditSeq                int64
 	auditHash               string
 }
 
+// stmt returns query prepared for this transaction's connection, or nil to run it
+// unprepared. A query seen for the first time runs unprepared and is prepared after the
+// transaction ends: preparing on the database needs a connection, and on SQLite the
+// transaction holds the only write connection.
+func (t *tx) stmt(query string) *sql.Stmt {
+	if t.s.dialect == Postgres {
+		return nil
+	}
+	q := t.s.q(query)
+	v, ok := t.s.stmts.Load(stmtKey{t.s.w, q})
+	if !ok {
+		if t.pending == nil {
+			t.pending = map[string]bool{}
+		}
+		t.pending[q] = true
+		return nil
+	}
+	return t.Tx.StmtContext(t.ctx, v.(*sql.Stmt))
+}
+
 func (t *tx) exec(query string, args ...any) (sql.Result, error) {
+	if st := t.stmt(query); st != nil {
+		return st.ExecContext(t.ctx, args...)
+	}
 	return t.Tx.ExecContext(t.ctx, t.s.q(query), args...)
 }
 
 func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(query); st != nil {
+		return st.QueryContext(t.ctx, args...)
+	}
 	return t.Tx.QueryContext(t.ctx, t.s.q(query), args...)
 }
 
 func (t *tx) queryRow(query string, args ...any) *sql.Row {
+	if st := t.stmt(query); st != nil {
+		return st.QueryRowContext(t.ctx, args...)
+	}
 	return t.Tx.QueryRowContext(t.ctx, t.s.q(query), args...)
 }
 
@@ -228,6 +301,7 @@ func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
 		return translate(err)
 	}
 	t := &tx{Tx: sqlTx, s: s, ctx: ctx, now: s.clock.Now().Truncate(time.Microsecond)}
+	defer s.preparePending(ctx, t)
 	if err := fn(t); err != nil {
 		_ = sqlTx.Rollback()
 		return translate(err)
@@ -241,6 +315,12 @@ func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
 	}
 	s.afterCommit(t)
 	return nil
+}
+
+func (s *Store) preparePending(ctx context.Context, t *tx) {
+	for q := range t.pending {
+		_, _ = s.prepared(context.WithoutCancel(ctx), s.w, q)
+	}
 }
 
 func (s *Store) afterCommit(t *tx) {
@@ -263,10 +343,16 @@ func (s *Store) afterCommit(t *tx) {
 }
 
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st, err := s.prepared(ctx, s.r, s.q(query)); err == nil && st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return s.r.QueryRowContext(ctx, s.q(query), args...)
 }
 
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st, err := s.prepared(ctx, s.r, s.q(query)); err == nil && st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return s.r.QueryContext(ctx, s.q(query), args...)
 }
 

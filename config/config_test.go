@@ -1,0 +1,94 @@
+package config_test
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"standing"
+	"standing/config"
+)
+
+func TestMergePolicy(t *testing.T) {
+	p := standing.DefaultPolicy()
+	doc := `
+erasure_grace: 48h
+evidence: {photo_max: 5MB}
+reasons:
+  - code: risk_review
+    message: "Paused {until}."
+    keeps: [login, view_orders]
+  - code: counterfeit
+    title: Counterfeit goods
+    applies_to: seller
+    removes: [list_products]
+    message: Listing paused.
+    remedy: Appeal with invoices.
+    appealable: true
+    severity: 65
+`
+	if err := config.MergePolicy(p, []byte(doc)); err != nil {
+		t.Fatal(err)
+	}
+	if p.ErasureGrace.D().Hours() != 48 || p.Evidence.PhotoMax != 5<<20 || p.Evidence.PDFMax != 10<<20 {
+		t.Errorf("settings = %v %v %v", p.ErasureGrace, p.Evidence.PhotoMax, p.Evidence.PDFMax)
+	}
+	r, _ := p.Reason("risk_review")
+	if r.Message != "Paused {until}." || r.Removes.Has(standing.CapLogin) || !r.Removes.Has(standing.CapMessage) || r.Remedy == "" {
+		t.Errorf("risk_review after merge = %+v", r)
+	}
+	c, ok := p.Reason("counterfeit")
+	if !ok || c.AppliesTo != "seller" || !c.Removes.Has(standing.CapListProducts) {
+		t.Errorf("new reason = %+v, %v", c, ok)
+	}
+	if p.VerificationDeadline.D().Hours() != 72 {
+		t.Errorf("an unset setting lost its default: %v", p.VerificationDeadline)
+	}
+}
+
+func TestMergePolicyErrorsNameTheSetting(t *testing.T) {
+	cases := map[string]string{
+		"erasure_grace: soon":                              "soon",
+		"erasure_grace: 0s":                                "erasure_grace",
+		"appeals: {escalate_at: 3}":                        "escalate_at",
+		"unknown_thing: 1":                                 "unknown_thing",
+		"reasons: [{code: x, message: m, removes: [fly]}]": "fly",
+		"reasons: [{title: no code}]":                      "code",
+		"reasons: [{code: risk_review, colour: red}]":      "colour",
+		"- a list": "mapping",
+		"seller: {violation_types: [{code: t, ledger: nowhere, points: 1}]}": "nowhere",
+	}
+	for doc, want := range cases {
+		err := config.MergePolicy(standing.DefaultPolicy(), []byte(doc))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("MergePolicy(%q) = %v, want an error naming %q", doc, err, want)
+		}
+	}
+}
+
+func TestConfigFromFlagsAndEnv(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	env := map[string]string{"STANDING_ADDR": "0.0.0.0:9000", "STANDING_DEV": "1", "STANDING_DATABASE_URL": "postgres://u:hunter2@db/standing"}
+	c := config.Flags(fs, func(k string) string { return env[k] })
+	if err := fs.Parse([]string{"--addr", "127.0.0.1:7000"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:7000" || !c.Dev || c.DataDir != "./standing-data" || c.BaseURL != "http://127.0.0.1:7000" {
+		t.Errorf("config = %+v", c)
+	}
+	masked := fmt.Sprint(c.Masked()...)
+	if strings.Contains(masked, "hunter2") || !strings.Contains(masked, "xxxxx") {
+		t.Errorf("masked config shows the password: %s", masked)
+	}
+	for _, bad := range []config.Config{{Addr: "nope", DataDir: "d"}, {Addr: "a:1", DataDir: ""}, {Addr: "a:1", DataDir: "d", DatabaseURL: "mysql://x"}, {Addr: "a:1", DataDir: "d", SMTPTLS: "maybe"}} {
+		if err := bad.Validate(); err == nil {
+			t.Errorf("Validate(%+v) accepted", bad)
+		}
+	}
+}

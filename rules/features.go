@@ -1,0 +1,591 @@
+package rules
+
+import (
+	"cmp"
+	"encoding/hex"
+	"encoding/json"
+	"hash/fnv"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"standing"
+)
+
+// The built-in event types. Any other non-empty type is a custom event: it counts in
+// events_total and its IP, device and country count like any other event's.
+const (
+	EventSignup            = "signup"
+	EventLoginSucceeded    = "login_succeeded"
+	EventLoginFailed       = "login_failed"
+	EventProfileChanged    = "profile_changed"
+	EventPaymentDeclined   = "payment_declined"
+	EventPaymentSucceeded  = "payment_succeeded"
+	EventOrderPlaced       = "order_placed"
+	EventOrderCancelled    = "order_cancelled"
+	EventShipmentLate      = "shipment_late"
+	EventDisputeOpened     = "dispute_opened"
+	EventComplaintReceived = "complaint_received"
+	EventViolationReported = "violation_reported"
+)
+
+// Event is one fact about an account, as the marketplace reports it. IP is the zero Addr
+// and Country "" and ASN 0 when unknown; Country and ASN come from IP intelligence.
+type Event struct {
+	ID         string         `json:"id"`
+	Type       string         `json:"type"`
+	AccountID  string         `json:"account_id"`
+	Time       time.Time      `json:"time"`
+	IP         netip.Addr     `json:"ip,omitzero"`
+	DeviceID   string         `json:"device_id,omitempty"`
+	Country    string         `json:"country,omitempty"`
+	ASN        uint           `json:"asn,omitempty"`
+	Attributes map[string]any `json:"attributes,omitempty"`
+}
+
+// MaxRemembered is how many distinct IPs, devices, countries, network observations,
+// timestamps per counted event type and event ids a FeatureState keeps. When a list is full
+// the oldest entry goes, so a count never reads more than MaxRemembered.
+const MaxRemembered = 64
+
+// The windows the features count over.
+const (
+	window1h  = time.Hour
+	window24h = 24 * time.Hour
+	window30d = 30 * 24 * time.Hour
+	window90d = 90 * 24 * time.Hour
+)
+
+// FeatureState is what Standing remembers about one account's recent behaviour, folded in
+// one event at a time so features never need a scan of the account's history. It is small
+// and bounded (every list holds at most MaxRemembered entries: a few hundred bytes of JSON
+// for a typical account, under 20 KB when every list is full) and marshals to JSON, so a
+// store keeps it as one column per account.
+//
+// IPs, device ids and event ids are kept as 64-bit hashes: that bounds the size, but the
+// state still describes a person's behaviour and must be erased with the account.
+//
+// The zero FeatureState is an account with no events. A FeatureState is not safe for
+// concurrent use: the store serialises updates of one account.
+type FeatureState struct {
+	total     int64       // events applied
+	newest    int64       // latest event time seen, Unix ms
+	ips       []seenValue // distinct IP hashes, by last sighting
+	devices   []seenValue // distinct device hashes, by last sighting
+	countries []seenValue // distinct countries, by last sighting
+	net       []netPoint  // events that carried an IP, country or ASN, by time
+	profile   []int64     // profile_changed times, Unix ms, ascending
+	declines  []int64     // payment_declined times
+	orders    []int64     // order_placed times
+	complaint []int64     // complaint_received times
+	loginFail []int64     // login_failed times
+	ids       []string    // hashes of the most recent event ids, oldest first
+	cur       current     // what the last applied event changed
+}
+
+// seenValue is one distinct value (a hash or a country) and when it was last seen.
+type seenValue struct {
+	V    string `json:"v"`
+	Last int64  `json:"t"`
+}
+
+// netPoint is the network side of one event.
+type netPoint struct {
+	At      int64  `json:"t"`
+	IP      string `json:"ip,omitempty"`
+	Country string `json:"c,omitempty"`
+	ASN     uint   `json:"asn,omitempty"`
+}
+
+// current holds the flags of the most recently applied event.
+type current struct {
+	NewIP          bool `json:"new_ip,omitempty"`
+	NewDevice      bool `json:"new_device,omitempty"`
+	CountryChanged bool `json:"country_changed,omitempty"`
+	ASNChanged     bool `json:"asn_changed,omitempty"`
+}
+
+// featureWire is the JSON form of a FeatureState. V is the format version.
+type featureWire struct {
+	V         int         `json:"v"`
+	Total     int64       `json:"total,omitempty"`
+	Newest    int64       `json:"newest,omitempty"`
+	IPs       []seenValue `json:"ips,omitempty"`
+	Devices   []seenValue `json:"devices,omitempty"`
+	Countries []seenValue `json:"countries,omitempty"`
+	Net       []netPoint  `json:"net,omitempty"`
+	Profile   []int64     `json:"profile,omitempty"`
+	Declines  []int64     `json:"declines,omitempty"`
+	Orders    []int64     `json:"orders,omitempty"`
+	Complaint []int64     `json:"complaints,omitempty"`
+	LoginFail []int64     `json:"login_failures,omitempty"`
+	IDs       []string    `json:"ids,omitempty"`
+	Cur       current     `json:"cur"`
+}
+
+const featureFormat = 1
+
+// MarshalJSON writes the state as one JSON object.
+func (s FeatureState) MarshalJSON() ([]byte, error) {
+	return json.Marshal(featureWire{
+		V: featureFormat, Total: s.total, Newest: s.newest, IPs: s.ips, Devices: s.devices,
+		Countries: s.countries, Net: s.net, Profile: s.profile, Declines: s.declines,
+		Orders: s.orders, Complaint: s.complaint, LoginFail: s.loginFail, IDs: s.ids, Cur: s.cur,
+	})
+}
+
+// UnmarshalJSON reads a state written by MarshalJSON. A state from a newer format is
+// refused; lists longer than MaxRemembered are cut to their newest entries and put back in
+// order, so a damaged row cannot grow without bound.
+func (s *FeatureState) UnmarshalJSON(b []byte) error {
+	var w featureWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return standing.Errorf(standing.EINVALID, "feature state is not valid JSON: %v", err)
+	}
+	if w.V > featureFormat {
+		return standing.Errorf(standing.EINVALID, "feature state format %d is newer than this build reads (%d)", w.V, featureFormat)
+	}
+	bySeen := func(a, b seenValue) int { return cmp.Compare(a.Last, b.Last) }
+	for _, l := range []*[]seenValue{&w.IPs, &w.Devices, &w.Countries} {
+		slices.SortStableFunc(*l, bySeen)
+		*l = keepNewest(*l)
+	}
+	slices.SortStableFunc(w.Net, func(a, b netPoint) int { return cmp.Compare(a.At, b.At) })
+	w.Net = keepNewest(w.Net)
+	for _, l := range []*[]int64{&w.Profile, &w.Declines, &w.Orders, &w.Complaint, &w.LoginFail} {
+		slices.Sort(*l)
+		*l = keepNewest(*l)
+	}
+	w.IDs = keepNewest(w.IDs)
+	*s = FeatureState{
+		total: w.Total, newest: w.Newest, ips: w.IPs, devices: w.Devices, countries: w.Countries,
+		net: w.Net, profile: w.Profile, declines: w.Declines, orders: w.Orders,
+		complaint: w.Complaint, loginFail: w.LoginFail, ids: w.IDs, cur: w.Cur,
+	}
+	return nil
+}
+
+// keepNewest cuts an oldest-first list to its last MaxRemembered entries.
+func keepNewest[T any](l []T) []T {
+	if len(l) > MaxRemembered {
+		return slices.Clone(l[len(l)-MaxRemembered:])
+	}
+	return l
+}
+
+// hash64 returns a short stable hash of s.
+func hash64(s string) string {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	var b [8]byte
+	return hex.EncodeToString(h.Sum(b[:0]))
+}
+
+// Seen reports whether an event with this id was applied recently (among the last
+// MaxRemembered ids). An empty id is never seen.
+func (s *FeatureState) Seen(id string) bool {
+	return id != "" && slices.Contains(s.ids, hash64(id))
+}
+
+// Apply folds one event into the state.
+//
+// Duplicates: an event whose id is among the last MaxRemembered ids applied is ignored, so a
+// retried delivery does not count twice. That ring is a safety net; the caller still keeps
+// its own record of event ids (POST /v1/events answers a repeated id with its first result)
+// because an id older than the ring would count again. Events without an id are always
+// applied.
+//
+// Order: events may arrive out of time order. Each is placed at its own time: counts go by
+// event time, and country_changed and asn_changed compare with the latest earlier event by
+// time. new_ip and new_device compare with everything applied before, whatever its time.
+//
+// Events older than the longest window (90 days) before the newest event seen still count
+// in events_total and in the distinct-value memory but not in the windowed counts.
+func (s *FeatureState) Apply(e Event) {
+	if e.ID != "" {
+		h := hash64(e.ID)
+		if slices.Contains(s.ids, h) {
+			return
+		}
+		s.ids = append(s.ids, h)
+		if len(s.ids) > MaxRemembered {
+			s.ids = slices.Delete(s.ids, 0, len(s.ids)-MaxRemembered)
+		}
+	}
+	at := e.Time.UnixMilli()
+	s.total++
+	if at > s.newest {
+		s.newest = at
+	}
+	s.cur = current{}
+
+	if e.IP.IsValid() {
+		h := hash64(e.IP.Unmap().String())
+		s.cur.NewIP = len(s.ips) > 0 && !hasSeen(s.ips, h)
+		s.ips = see(s.ips, h, at)
+	}
+	if e.DeviceID != "" {
+		h := hash64(e.DeviceID)
+		s.cur.NewDevice = len(s.devices) > 0 && !hasSeen(s.devices, h)
+		s.devices = see(s.devices, h, at)
+	}
+	country := strings.ToUpper(strings.TrimSpace(e.Country))
+	if country != "" {
+		s.countries = see(s.countries, country, at)
+	}
+	if e.IP.IsValid() || country != "" || e.ASN != 0 {
+		p := netPoint{At: at, Country: country, ASN: e.ASN}
+		if e.IP.IsValid() {
+			p.IP = hash64(e.IP.Unmap().String())
+		}
+		// Insert after every point at or before this time, so equal times keep arrival order.
+		i, _ := slices.BinarySearchFunc(s.net, at+1, func(q netPoint, t int64) int { return cmp.Compare(q.At, t) })
+		for j := i - 1; j >= 0 && country != ""; j-- {
+			if s.net[j].Country != "" {
+				s.cur.CountryChanged = s.net[j].Country != country
+				break
+			}
+		}
+		for j := i - 1; j >= 0 && e.ASN != 0; j-- {
+			if s.net[j].ASN != 0 {
+				s.cur.ASNChanged = s.net[j].ASN != e.ASN
+				break
+			}
+		}
+		s.net = slices.Insert(s.net, i, p)
+		if len(s.net) > MaxRemembered {
+			s.net = slices.Delete(s.net, 0, len(s.net)-MaxRemembered)
+		}
+	}
+
+	switch e.Type {
+	case EventProfileChanged:
+		s.profile = addTime(s.profile, at, s.newest, window30d)
+	case EventPaymentDeclined:
+		s.declines = addTime(s.declines, at, s.newest, window24h)
+	case EventOrderPlaced:
+		s.orders = addTime(s.orders, at, s.newest, window24h)
+	case EventComplaintReceived:
+		s.complaint = addTime(s.complaint, at, s.newest, window90d)
+	case EventLoginFailed:
+		s.loginFail = addTime(s.loginFail, at, s.newest, window1h)
+	}
+}
+
+func hasSeen(l []seenValue, v string) bool {
+	return slices.ContainsFunc(l, func(x seenValue) bool { return x.V == v })
+}
+
+// see records a sighting of v at time at in l, which stays ordered by last sighting, oldest
+// first, and at most MaxRemembered long.
+func see(l []seenValue, v string, at int64) []seenValue {
+	if i := slices.IndexFunc(l, func(x seenValue) bool { return x.V == v }); i >= 0 {
+		if l[i].Last >= at {
+			return l
+		}
+		l = slices.Delete(l, i, i+1)
+	}
+	i, _ := slices.BinarySearchFunc(l, at+1, func(x seenValue, t int64) int { return cmp.Compare(x.Last, t) })
+	l = slices.Insert(l, i, seenValue{V: v, Last: at})
+	if len(l) > MaxRemembered {
+		l = slices.Delete(l, 0, len(l)-MaxRemembered)
+	}
+	return l
+}
+
+// addTime inserts at into the ascending list l, drops what is older than keep before newest,
+// and keeps at most MaxRemembered entries.
+func addTime(l []int64, at, newest int64, keep time.Duration) []int64 {
+	cutoff := newest - keep.Milliseconds()
+	if at <= cutoff {
+		return l
+	}
+	i, _ := slices.BinarySearch(l, at+1)
+	l = slices.Insert(l, i, at)
+	drop, _ := slices.BinarySearch(l, cutoff+1)
+	if over := len(l) - drop - MaxRemembered; over > 0 {
+		drop += over
+	}
+	return slices.Delete(l, 0, drop)
+}
+
+// countSince returns how many entries of the ascending list l are later than cutoff.
+func countSince(l []int64, cutoff int64) int {
+	i, _ := slices.BinarySearch(l, cutoff+1)
+	return len(l) - i
+}
+
+func countSeenSince(l []seenValue, cutoff int64) int {
+	n := 0
+	for _, x := range l {
+		if x.Last > cutoff {
+			n++
+		}
+	}
+	return n
+}
+
+// The feature names rules read as features.<name>; Features describes each.
+const (
+	FeatureIPs24h              = "ips_24h"
+	FeatureIPs30d              = "ips_30d"
+	FeatureDevices24h          = "devices_24h"
+	FeatureDevices30d          = "devices_30d"
+	FeatureNewIP               = "new_ip"
+	FeatureNewDevice           = "new_device"
+	FeatureIPChanges24h        = "ip_changes_24h"
+	FeatureCountries30d        = "countries_30d"
+	FeatureCountryChanged      = "country_changed"
+	FeatureASNChanged          = "asn_changed"
+	FeatureProfileChanges30d   = "profile_changes_30d"
+	FeatureDeclinedPayments24h = "declined_payments_24h"
+	FeatureOrders1h            = "orders_1h"
+	FeatureOrders24h           = "orders_24h"
+	FeatureComplaints90d       = "complaints_90d"
+	FeatureLoginFailures1h     = "login_failures_1h"
+	FeatureEventsTotal         = "events_total"
+	FeatureAccountAgeDays      = "account_age_days"
+	FeatureActiveOrders        = "active_orders"
+	FeatureOpenDisputes        = "open_disputes"
+	FeatureDisputeRatio        = "dispute_ratio"
+	FeatureLinkedAccounts      = "linked_accounts"
+	FeatureLinkedRestricted    = "linked_restricted"
+	FeatureIPAnonymous         = "ip_anonymous"
+	FeatureIPVPN               = "ip_vpn"
+	FeatureIPProxy             = "ip_proxy"
+	FeatureIPResidentialProxy  = "ip_residential_proxy"
+	FeatureIPTor               = "ip_tor"
+	FeatureIPHosting           = "ip_hosting"
+	FeatureRecipientFlagged    = "recipient_flagged"
+)
+
+const (
+	featureKindInt    = "int"
+	featureKindBool   = "bool"
+	featureKindDouble = "double"
+
+	featureSourceEvents = "events"
+	featureSourceCaller = "caller"
+
+	windowDescription24h        = "in the 24 hours before now"
+	windowDescription30d        = "in the 30 days before now"
+	windowDescriptionCurrentEvt = "of the most recently applied event"
+)
+
+// FeatureInfo describes one feature rules can read as features.<Name>.
+type FeatureInfo struct {
+	Name string `json:"name"`
+	// Type is the CEL type of the value: int, bool or double.
+	Type string `json:"type"`
+	// Source is "events" for features FeatureState.Snapshot computes and "caller" for the
+	// ones Facts supplies.
+	Source      string `json:"source"`
+	Description string `json:"description"`
+}
+
+// featureCatalog lists every feature, in the order the rule editor shows them.
+var featureCatalog = []FeatureInfo{
+	{FeatureIPs24h, featureKindInt, featureSourceEvents, "distinct IP addresses seen " + windowDescription24h},
+	{FeatureIPs30d, featureKindInt, featureSourceEvents, "distinct IP addresses seen " + windowDescription30d},
+	{FeatureDevices24h, featureKindInt, featureSourceEvents, "distinct device ids seen " + windowDescription24h},
+	{FeatureDevices30d, featureKindInt, featureSourceEvents, "distinct device ids seen " + windowDescription30d},
+	{FeatureNewIP, featureKindBool, featureSourceEvents, "the IP address of the most recently applied event was never seen on this account before; false for the account's first event with an IP"},
+	{FeatureNewDevice, featureKindBool, featureSourceEvents, "the device id of the most recently applied event was never seen on this account before; false for the account's first event with a device id"},
+	{FeatureIPChanges24h, featureKindInt, featureSourceEvents, "events " + windowDescription24h + " whose IP address differs from the IP of the event before them (by time)"},
+	{FeatureCountries30d, featureKindInt, featureSourceEvents, "distinct IP countries seen " + windowDescription30d},
+	{FeatureCountryChanged, featureKindBool, featureSourceEvents, "the IP country " + windowDescriptionCurrentEvt + " differs from the latest earlier known country"},
+	{FeatureASNChanged, featureKindBool, featureSourceEvents, "the network (ASN) " + windowDescriptionCurrentEvt + " differs from the latest earlier known ASN"},
+	{FeatureProfileChanges30d, featureKindInt, featureSourceEvents, "profile_changed events " + windowDescription30d},
+	{FeatureDeclinedPayments24h, featureKindInt, featureSourceEvents, "payment_declined events " + windowDescription24h},
+	{FeatureOrders1h, featureKindInt, featureSourceEvents, "order_placed events in the hour before now"},
+	{FeatureOrders24h, featureKindInt, featureSourceEvents, "order_placed events " + windowDescription24h},
+	{FeatureComplaints90d, featureKindInt, featureSourceEvents, "complaint_received events in the 90 days before now"},
+	{FeatureLoginFailures1h, featureKindInt, featureSourceEvents, "login_failed events in the hour before now"},
+	{FeatureEventsTotal, featureKindInt, featureSourceEvents, "every event ever applied to the account"},
+	{FeatureAccountAgeDays, featureKindDouble, featureSourceCaller, "days since the account was created, with fractions"},
+	{FeatureActiveOrders, featureKindInt, featureSourceCaller, "orders in pending_payment, paid or shipped"},
+	{FeatureOpenDisputes, featureKindInt, featureSourceCaller, "disputes the account has open"},
+	{FeatureDisputeRatio, featureKindDouble, featureSourceCaller, "open_disputes / active_orders, 0 when there are no active orders"},
+	{FeatureLinkedAccounts, featureKindInt, featureSourceCaller, "other accounts that share strong identity details with this one"},
+	{FeatureLinkedRestricted, featureKindInt, featureSourceCaller, "linked accounts that are restricted or closed for fraud"},
+	{FeatureIPAnonymous, featureKindBool, featureSourceCaller, "the event's IP is any kind of anonymizer (VPN, proxy, residential proxy, Tor exit or hosting)"},
+	{FeatureIPVPN, featureKindBool, featureSourceCaller, "the event's IP is a known VPN exit"},
+	{FeatureIPProxy, featureKindBool, featureSourceCaller, "the event's IP is a public proxy"},
+	{FeatureIPResidentialProxy, featureKindBool, featureSourceCaller, "the event's IP is a residential proxy"},
+	{FeatureIPTor, featureKindBool, featureSourceCaller, "the event's IP is a Tor exit node"},
+	{FeatureIPHosting, featureKindBool, featureSourceCaller, "the event's IP belongs to a hosting or cloud provider"},
+	{FeatureRecipientFlagged, featureKindBool, featureSourceCaller, "the recipient name of the event's order is on the operator's watch list"},
+}
+
+// Features describes every feature rules can read, those Snapshot computes and those Facts
+// supplies.
+func Features() []FeatureInfo { return slices.Clone(featureCatalog) }
+
+// isFeature reports whether name is a documented feature.
+func isFeature(name string) bool {
+	_, ok := featureDefaults[name]
+	return ok
+}
+
+// featureDefaults holds the zero value of every documented feature.
+var featureDefaults = func() map[string]any {
+	m := make(map[string]any, len(featureCatalog))
+	for _, f := range featureCatalog {
+		switch f.Type {
+		case featureKindInt:
+			m[f.Name] = 0
+		case featureKindBool:
+			m[f.Name] = false
+		case featureKindDouble:
+			m[f.Name] = 0.0
+		}
+	}
+	return m
+}()
+
+// DefaultFeatures returns every documented feature at its zero value: 0, 0.0 or false.
+func DefaultFeatures() map[string]any { return clone(featureDefaults) }
+
+func clone(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m)+4)
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// Snapshot returns the event-derived features at now (ints and bools; see Features for
+// their meaning). A windowed count covers events later than now minus the window, and
+// includes events stamped after now, so a small clock skew between the marketplace and
+// Standing does not hide the event being evaluated. new_ip, new_device, country_changed and
+// asn_changed describe the most recently applied event. Counts never exceed MaxRemembered.
+func (s *FeatureState) Snapshot(now time.Time) map[string]any {
+	n := now.UnixMilli()
+	since := func(d time.Duration) int64 { return n - d.Milliseconds() }
+	ipChanges := 0
+	prev := ""
+	for _, p := range s.net {
+		if p.IP == "" {
+			continue
+		}
+		if prev != "" && p.IP != prev && p.At > since(window24h) {
+			ipChanges++
+		}
+		prev = p.IP
+	}
+	m := make(map[string]any, len(featureCatalog))
+	m[FeatureIPs24h] = countSeenSince(s.ips, since(window24h))
+	m[FeatureIPs30d] = countSeenSince(s.ips, since(window30d))
+	m[FeatureDevices24h] = countSeenSince(s.devices, since(window24h))
+	m[FeatureDevices30d] = countSeenSince(s.devices, since(window30d))
+	m[FeatureNewIP] = s.cur.NewIP
+	m[FeatureNewDevice] = s.cur.NewDevice
+	m[FeatureIPChanges24h] = ipChanges
+	m[FeatureCountries30d] = countSeenSince(s.countries, since(window30d))
+	m[FeatureCountryChanged] = s.cur.CountryChanged
+	m[FeatureASNChanged] = s.cur.ASNChanged
+	m[FeatureProfileChanges30d] = countSince(s.profile, since(window30d))
+	m[FeatureDeclinedPayments24h] = countSince(s.declines, since(window24h))
+	m[FeatureOrders1h] = countSince(s.orders, since(window1h))
+	m[FeatureOrders24h] = countSince(s.orders, since(window24h))
+	m[FeatureComplaints90d] = countSince(s.complaint, since(window90d))
+	m[FeatureLoginFailures1h] = countSince(s.loginFail, since(window1h))
+	m[FeatureEventsTotal] = int(s.total)
+	return m
+}
+
+// IPFlags is what IP intelligence says about the IP address of the event being evaluated.
+type IPFlags struct {
+	VPN              bool `json:"vpn,omitempty"`               // an anonymous VPN provider
+	Proxy            bool `json:"proxy,omitempty"`             // a public or open proxy
+	ResidentialProxy bool `json:"residential_proxy,omitempty"` // an anonymizer on a residential network
+	Tor              bool `json:"tor,omitempty"`               // a Tor exit node
+	Hosting          bool `json:"hosting,omitempty"`           // a hosting provider or data centre
+	// Anonymous is set by sources that only say "anonymizer" without a kind; the feature
+	// ip_anonymous is true when it or any of the other flags is.
+	Anonymous bool `json:"anonymous,omitempty"`
+}
+
+// Facts are the features the caller knows from outside the event stream: the account's
+// age, its marketplace ledger, its identity links, IP intelligence for the current event,
+// and the watch-list check of the current order's recipient.
+type Facts struct {
+	AccountCreatedAt time.Time
+	ActiveOrders     int
+	OpenDisputes     int
+	LinkedAccounts   int
+	LinkedRestricted int
+	IP               IPFlags
+	RecipientFlagged bool
+}
+
+// AddTo sets the caller-supplied features in m, as of now: account_age_days, active_orders,
+// open_disputes, dispute_ratio, linked_accounts, linked_restricted, ip_anonymous, ip_vpn,
+// ip_proxy, ip_residential_proxy, ip_tor, ip_hosting and recipient_flagged.
+func (f Facts) AddTo(m map[string]any, now time.Time) {
+	age := 0.0
+	if !f.AccountCreatedAt.IsZero() && now.After(f.AccountCreatedAt) {
+		age = now.Sub(f.AccountCreatedAt).Hours() / 24
+	}
+	ratio := 0.0
+	if f.ActiveOrders > 0 {
+		ratio = float64(f.OpenDisputes) / float64(f.ActiveOrders)
+	}
+	ip := f.IP
+	m[FeatureAccountAgeDays] = age
+	m[FeatureActiveOrders] = f.ActiveOrders
+	m[FeatureOpenDisputes] = f.OpenDisputes
+	m[FeatureDisputeRatio] = ratio
+	m[FeatureLinkedAccounts] = f.LinkedAccounts
+	m[FeatureLinkedRestricted] = f.LinkedRestricted
+	m[FeatureIPAnonymous] = ip.Anonymous || ip.VPN || ip.Proxy || ip.ResidentialProxy || ip.Tor || ip.Hosting
+	m[FeatureIPVPN] = ip.VPN
+	m[FeatureIPProxy] = ip.Proxy
+	m[FeatureIPResidentialProxy] = ip.ResidentialProxy
+	m[FeatureIPTor] = ip.Tor
+	m[FeatureIPHosting] = ip.Hosting
+	m[FeatureRecipientFlagged] = f.RecipientFlagged
+}
+
+// FeaturesAt returns every feature at now: the state's snapshot with the facts added.
+func FeaturesAt(s *FeatureState, f Facts, now time.Time) map[string]any {
+	m := s.Snapshot(now)
+	f.AddTo(m, now)
+	return m
+}
+
+// RecipientFlagged reports whether the recipient name is on the policy's watch list.
+// Names compare case-insensitively with punctuation dropped and spaces collapsed, so
+// "J. Doe" matches a list entry "j doe".
+func RecipientFlagged(p *standing.Policy, name string) bool {
+	n := normalizeName(name)
+	if n == "" {
+		return false
+	}
+	for _, w := range p.Risk.RecipientWatchList {
+		if normalizeName(w) == n {
+			return true
+		}
+	}
+	return false
+}
+
+func normalizeName(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(unicode.ToLower(r))
+		case unicode.IsSpace(r) || unicode.IsPunct(r):
+			space = true
+		}
+	}
+	return b.String()
+}
