@@ -98,11 +98,23 @@ const (
 	ScopeCheck         = "check"
 	ScopeEnforce       = "restrictions:write"
 	ScopeAuditRead     = "audit:read"
+	ScopeEventsWrite   = "events:write"
+	ScopeLedgerWrite   = "ledger:write"
+	ScopeRulesRead     = "rules:read"
+	ScopeRulesWrite    = "rules:write"
+	ScopeWebhooks      = "webhooks"
+	ScopeAppealsRead   = "appeals:read"
+	ScopeAppealsWrite  = "appeals:write"
+	ScopeSellers       = "sellers"
+	ScopeErasure       = "erasure"
+	ScopeStatements    = "statements:read"
 )
 
 // KnownScopes lists every scope a key can hold. Later features add theirs here.
 var KnownScopes = []string{
 	ScopeAll, ScopeAccountsRead, ScopeAccountsWrite, ScopeCheck, ScopeEnforce, ScopeAuditRead,
+	ScopeEventsWrite, ScopeLedgerWrite, ScopeRulesRead, ScopeRulesWrite, ScopeWebhooks,
+	ScopeAppealsRead, ScopeAppealsWrite, ScopeSellers, ScopeErasure, ScopeStatements,
 }
 
 // HasScope reports whether the key's scopes grant scope.

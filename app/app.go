@@ -95,11 +95,16 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		_, err := a.Store.ExpireRestrictions(ctx, now)
 		return err
 	})
+	extra, err := a.wireAreas()
+	if err != nil {
+		a.Store.Close()
+		return nil, err
+	}
 	a.API = httpapi.New(httpapi.Deps{
 		Accounts: a.Store, AccountWriter: a.Store, Restrictions: a.Store, Enforcer: a.Store, Audit: a.Store,
 		Keys: a.Store, Checker: a.Checker, Clock: a.Clock, Policy: a.Policy, Ready: a.Store.Ping,
 		Metrics: a.Metrics, Log: log, DevClock: a.DevClock,
-	})
+	}, extra...)
 	a.registerMetrics()
 	return a, nil
 }

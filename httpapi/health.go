@@ -2,8 +2,12 @@ package httpapi
 
 import (
 	"context"
-	_ "embed"
+	"embed"
 	"encoding/json"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
 	"net/http"
 	"time"
 
@@ -43,22 +47,72 @@ func handleMetrics(reg *metrics.Registry) handlerFunc {
 	}
 }
 
-//go:embed openapi.yaml
-var openapiYAML []byte
+//go:embed openapi
+var openapiFS embed.FS
 
-// openapiDoc is the OpenAPI document in JSON, converted once from the YAML source that
-// reviewers read.
+// openapiDoc is the OpenAPI document in JSON, built once from the YAML sources that
+// reviewers read: openapi/00-core.yaml holds the document's head and the core routes, and
+// each other file adds the paths and components of one area of the API.
 var openapiDoc = func() []byte {
-	var v any
-	if err := yaml.Unmarshal(openapiYAML, &v); err != nil {
-		panic("httpapi: openapi.yaml is not valid YAML: " + err.Error())
-	}
-	b, err := json.MarshalIndent(v, "", "  ")
+	doc, err := mergeOpenAPI(openapiFS)
 	if err != nil {
-		panic("httpapi: openapi.yaml does not convert to JSON: " + err.Error())
+		panic("httpapi: " + err.Error())
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		panic("httpapi: the OpenAPI document does not convert to JSON: " + err.Error())
 	}
 	return b
 }()
+
+func mergeOpenAPI(fsys fs.FS) (map[string]any, error) {
+	names, err := fs.Glob(fsys, "openapi/*.yaml")
+	if err != nil || len(names) == 0 {
+		return nil, fmt.Errorf("no OpenAPI sources: %v", err)
+	}
+	sort.Strings(names)
+	var doc map[string]any
+	for _, name := range names {
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		var part map[string]any
+		if err := yaml.Unmarshal(b, &part); err != nil {
+			return nil, fmt.Errorf("%s is not valid YAML: %w", name, err)
+		}
+		if doc == nil {
+			doc = part
+			continue
+		}
+		for _, section := range []string{"paths", "components.schemas", "components.parameters", "components.responses"} {
+			dst, src := sub(doc, section), sub(part, section)
+			for k, v := range src {
+				if _, dup := dst[k]; dup {
+					return nil, fmt.Errorf("%s: %s %q is defined twice", name, section, k)
+				}
+				dst[k] = v
+			}
+		}
+		if tags, ok := part["tags"].([]any); ok {
+			doc["tags"] = append(doc["tags"].([]any), tags...)
+		}
+	}
+	return doc, nil
+}
+
+// sub returns the map at a dotted path of m, creating it if missing.
+func sub(m map[string]any, path string) map[string]any {
+	for _, k := range strings.Split(path, ".") {
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[k] = next
+		}
+		m = next
+	}
+	return m
+}
 
 // OpenAPI returns the OpenAPI 3.1 document of the API in JSON.
 func OpenAPI() []byte { return openapiDoc }

@@ -52,8 +52,9 @@ type Server struct {
 	latency *metrics.HistogramVec
 }
 
-// New returns the API server with every route of routes.go registered.
-func New(d Deps) *Server {
+// New returns the API server with every route of routes.go registered, and the extra
+// routes of the feature areas wired by the app.
+func New(d Deps, extra ...Route) *Server {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
@@ -63,7 +64,7 @@ func New(d Deps) *Server {
 	s := &Server{deps: d, mux: http.NewServeMux(), keys: newKeyCache(d.Keys, d.Clock)}
 	s.latency = d.Metrics.Histogram("standing_http_request_duration_seconds",
 		"Time to serve an API request, by route and status class.", metrics.LatencyBuckets, "route", "code")
-	s.routes = s.routeTable()
+	s.routes = append(s.routeTable(), extra...)
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.Pattern, s.wrap(rt))
 	}

@@ -50,6 +50,8 @@ type Store struct {
 	clock   standing.Clock
 	policy  func() *standing.Policy
 	dsn     string
+	// sendMail says an SMTP sender is configured: mail is queued for it, not kept.
+	sendMail bool
 
 	mu        sync.RWMutex
 	listeners []func(accountIDs []string)
@@ -99,6 +101,8 @@ func (s *Store) prepared(ctx context.Context, db *sql.DB, query string) (*sql.St
 type Options struct {
 	Clock  standing.Clock
 	Policy func() *standing.Policy
+	// SendMail queues mail for an SMTP sender instead of keeping it in the store.
+	SendMail bool
 }
 
 // Open opens the database at dsn: a postgres:// URL, or a path (or sqlite: URL) of an
@@ -111,7 +115,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		p := standing.DefaultPolicy()
 		opts.Policy = func() *standing.Policy { return p }
 	}
-	s := &Store{clock: opts.Clock, policy: opts.Policy, dsn: dsn}
+	s := &Store{clock: opts.Clock, policy: opts.Policy, dsn: dsn, sendMail: opts.SendMail}
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		s.dialect = Postgres

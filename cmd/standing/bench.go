@@ -25,6 +25,8 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 		return bench.Check(ctx, opts, stdout)
+	case "events":
+		return runBenchEvents(ctx, fs, args, stdout)
 	}
-	return exitError{2, fmt.Errorf("unknown bench %q: want check", sub)}
+	return exitError{2, fmt.Errorf("unknown bench %q: want check or events", sub)}
 }

@@ -50,7 +50,11 @@ commands:
   apikey            create, list or revoke operator API keys
   policy            print the effective policy, or check a policy file
   audit verify      check the audit hash chain
+  mail list         list stored mail (the outbox, or the mailbox without SMTP)
+  rules             list, show or apply risk rules
+  webhooks list     list webhook endpoints and recent deliveries
   bench check       load-test POST /v1/check over loopback HTTP
+  bench events      load-test POST /v1/events over loopback HTTP
 
 Run "standing <command> -h" for the flags of a command.`
 
@@ -77,6 +81,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runAudit(ctx, rest, getenv, stdout, stderr)
 	case "bench":
 		return runBench(ctx, rest, getenv, stdout, stderr)
+	case "mail":
+		return runMail(ctx, rest, getenv, stdout, stderr)
+	case "rules":
+		return runRules(ctx, rest, getenv, stdout, stderr)
+	case "webhooks":
+		return runWebhooks(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
