@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"sort"
 	"strings"
-	"net/http"
 	"time"
 
 	"gopkg.in/yaml.v3"
