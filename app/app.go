@@ -75,7 +75,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 			a.Clock = a.DevClock
 		}
 	}
-	a.Store, err = sqlstore.Open(ctx, cfg.StoreDSN(), sqlstore.Options{Clock: a.Clock, Policy: a.Policy})
+	a.Store, err = sqlstore.Open(ctx, cfg.StoreDSN(), sqlstore.Options{Clock: a.Clock, Policy: a.Policy, SendMail: cfg.SMTPURL != "", BaseURL: cfg.BaseURL})
 	if err != nil {
 		return nil, err
 	}

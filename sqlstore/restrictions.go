@@ -174,6 +174,9 @@ func (t *tx) restrict(a standing.Account, st *standing.Standing, nr standing.New
 	st.Restrictions = append(st.Restrictions, r)
 	standing.SortRestrictions(st.Restrictions)
 	t.touch(a.ID)
+	if err := t.mailRestriction(a, r); err != nil {
+		return r, err
+	}
 	actor := r.Actor
 	if r.Source == standing.SourceRule && r.RuleID != "" {
 		actor = "rule:" + r.RuleID
@@ -336,4 +339,27 @@ func (s *Store) EachStanding(ctx context.Context, fn func(st standing.Standing) 
 		}
 	}
 	return translate(accRows.Err())
+}
+
+// mailRestriction tells the person about a new restriction: why, what still works, what to
+// do, and until when. Accounts without an email (erased) get nothing.
+func (t *tx) mailRestriction(a standing.Account, r standing.Restriction) error {
+	if a.Email == "" || a.Lifecycle == standing.LifecycleErased || r.ReasonCode == standing.ReasonSelfDeleted {
+		return nil
+	}
+	until := "It lasts until it is lifted."
+	if r.EndsAt != nil {
+		until = "It ends by itself on " + standing.FormatTime(*r.EndsAt) + "."
+	}
+	still := r.Removes.Complement()
+	text := "Hello,\n\n" + r.Message + "\n\n" +
+		"What still works: you can still " + still.Words() + ".\n" +
+		"What you can do: " + r.Remedy + "\n" + until + "\n\n" +
+		"Your account page shows every restriction and what to do about it: " + t.s.baseURL + "/account\n"
+	if r.Appealable {
+		text += "\nYou can appeal this decision from your account page; a person reviews every appeal.\n"
+	}
+	_, err := t.queueMail(standing.Mail{AccountID: a.ID, To: a.Email, Kind: "restriction",
+		Subject: r.Title + ": what it means for your account", Text: text})
+	return err
 }

@@ -52,6 +52,8 @@ type Store struct {
 	dsn     string
 	// sendMail says an SMTP sender is configured: mail is queued for it, not kept.
 	sendMail bool
+	// baseURL is the public URL links in mail point to.
+	baseURL string
 
 	mu        sync.RWMutex
 	listeners []func(accountIDs []string)
@@ -103,6 +105,8 @@ type Options struct {
 	Policy func() *standing.Policy
 	// SendMail queues mail for an SMTP sender instead of keeping it in the store.
 	SendMail bool
+	// BaseURL is the public URL links in mail point to.
+	BaseURL string
 }
 
 // Open opens the database at dsn: a postgres:// URL, or a path (or sqlite: URL) of an
@@ -115,7 +119,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		p := standing.DefaultPolicy()
 		opts.Policy = func() *standing.Policy { return p }
 	}
-	s := &Store{clock: opts.Clock, policy: opts.Policy, dsn: dsn, sendMail: opts.SendMail}
+	s := &Store{clock: opts.Clock, policy: opts.Policy, dsn: dsn, sendMail: opts.SendMail, baseURL: strings.TrimSuffix(opts.BaseURL, "/")}
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		s.dialect = Postgres

@@ -43,7 +43,9 @@ type Options struct {
 // the test log at warn level and above (STANDING_TEST_LOG=debug shows everything).
 func New(t testing.TB, o Options) *Env {
 	t.Helper()
-	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), LogLevel: "warn", Dev: true}
+	srv := httptest.NewUnstartedServer(nil)
+	cfg := &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), LogLevel: "warn", Dev: true,
+		BaseURL: "http://" + srv.Listener.Addr().String()}
 	if o.Postgres {
 		cfg.DatabaseURL = standingtest.PostgresURL(t)
 	}
@@ -60,8 +62,8 @@ func New(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatalf("start standing: %v", err)
 	}
-	srv := httptest.NewServer(a.Handler())
-	a.Config.BaseURL = srv.URL
+	srv.Config.Handler = a.Handler()
+	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
 		a.Close()
