@@ -80,6 +80,7 @@ func DefaultPolicy() *Policy {
 			MinPasswordLength: 10, MaxPasswordLength: 128, AccountFailures: 5, IPFailures: 20,
 			FailureWindow: Duration(15 * time.Minute), Lockout: Duration(15 * time.Minute),
 			SessionLifetime: 30 * day, CodeAttempts: 5, ResetLinkLifetime: Duration(time.Hour),
+			VerifyLinkLifetime: 7 * day, ResendInterval: Duration(time.Minute),
 		},
 		Reasons: DefaultReasons(),
 	}

@@ -163,6 +163,10 @@ type SignInPolicy struct {
 	SessionLifetime   Duration `yaml:"session_lifetime" json:"session_lifetime"`
 	CodeAttempts      int      `yaml:"code_attempts" json:"code_attempts"`
 	ResetLinkLifetime Duration `yaml:"reset_link_lifetime" json:"reset_link_lifetime"`
+	// VerifyLinkLifetime is how long a confirmation link and code stay valid.
+	VerifyLinkLifetime Duration `yaml:"verify_link_lifetime" json:"verify_link_lifetime"`
+	// ResendInterval is the least time between two confirmation mails to one account.
+	ResendInterval Duration `yaml:"resend_interval" json:"resend_interval"`
 }
 
 // Reason returns the catalog entry for code.
@@ -204,6 +208,7 @@ func (p *Policy) Validate() error {
 		{"appeals.breach", p.Appeals.Breach}, {"seller.point_lifetime", p.Seller.PointLifetime},
 		{"performance.window", p.Performance.Window}, {"sign_in.session_lifetime", p.SignIn.SessionLifetime},
 		{"sign_in.lockout", p.SignIn.Lockout}, {"sign_in.failure_window", p.SignIn.FailureWindow},
+		{"sign_in.verify_link_lifetime", p.SignIn.VerifyLinkLifetime}, {"sign_in.reset_link_lifetime", p.SignIn.ResetLinkLifetime},
 	} {
 		if err := pos(c.f, c.d); err != nil {
 			return err

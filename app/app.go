@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,12 +19,14 @@ import (
 	"time"
 
 	"standing"
+	"standing/auth"
 	"standing/checker"
 	"standing/config"
 	"standing/httpapi"
 	"standing/jobs"
 	"standing/metrics"
 	"standing/sqlstore"
+	"standing/web"
 )
 
 // App is a running Standing.
@@ -37,14 +40,19 @@ type App struct {
 	Runner   *jobs.Runner
 	API      *httpapi.Server
 	Metrics  *metrics.Registry
+	Auth     *auth.Service
 
-	policy atomic.Pointer[standing.Policy]
+	policy    atomic.Pointer[standing.Policy]
+	pages     *web.Server
+	mailRoots *x509.CertPool
 }
 
 // Options adjust how New builds the app; tests use them.
 type Options struct {
 	// Clock replaces the system clock (tests pass a test clock).
 	Clock standing.Clock
+	// MailRoots are extra CAs trusted by the SMTP sender (tests start their own server).
+	MailRoots *x509.CertPool
 }
 
 // New builds Standing from cfg: it loads the policy, opens and migrates the store, and
@@ -53,7 +61,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Log: log, Metrics: metrics.New()}
+	a := &App{Config: cfg, Log: log, Metrics: metrics.New(), mailRoots: opts.MailRoots}
 	p, err := config.LoadPolicy(cfg.PolicyFile)
 	if err != nil {
 		return nil, err
@@ -105,6 +113,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		Keys: a.Store, Checker: a.Checker, Clock: a.Clock, Policy: a.Policy, Ready: a.Store.Ping,
 		Metrics: a.Metrics, Log: log, DevClock: a.DevClock,
 	}, extra...)
+	for _, pattern := range a.pages.Patterns() {
+		a.API.Handle(pattern, a.pages.Handler())
+	}
 	a.registerMetrics()
 	return a, nil
 }

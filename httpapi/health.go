@@ -85,7 +85,7 @@ func mergeOpenAPI(fsys fs.FS) (map[string]any, error) {
 			doc = part
 			continue
 		}
-		for _, section := range []string{"paths", "components.schemas", "components.parameters", "components.responses"} {
+		for _, section := range []string{"paths", "components.schemas", "components.parameters", "components.responses", "components.securitySchemes"} {
 			dst, src := sub(doc, section), sub(part, section)
 			for k, v := range src {
 				if _, dup := dst[k]; dup {

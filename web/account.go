@@ -1,0 +1,119 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"standing"
+)
+
+type accountData struct {
+	Verified       bool
+	Role           string
+	Since          string
+	LifecycleWords string
+	ConfirmBy      string
+	Restrictions   []restrictionView
+}
+
+// restrictionView is a restriction in the words the person reads: why, what is paused,
+// what still works, until when, what to do, and by when a review answers.
+type restrictionView struct {
+	ID, ReasonCode, Title, Message, Remedy, RemedyAction string
+	Removed, StillWorks, Until, ReviewBy                 string
+	Appealable, Severe                                   bool
+}
+
+// requireAccount sends people who are not signed in to the sign-in page and back.
+func (s *Server) requireAccount(w http.ResponseWriter, r *http.Request) *standing.Account {
+	acc, _ := s.current(r)
+	if acc == nil {
+		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+	}
+	return acc
+}
+
+// accountPage serves GET /account.
+func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
+	acc := s.requireAccount(w, r)
+	if acc == nil {
+		return
+	}
+	data, err := s.accountData(r, acc)
+	if err != nil {
+		s.renderStatus(w, r, statusFor(err), "message", "Your account", acc, standing.ErrorMessage(err), message{Text: "Try again in a moment."})
+		return
+	}
+	s.render(w, r, "account", "Your account", &page{Account: acc, Data: data})
+}
+
+func (s *Server) accountData(r *http.Request, acc *standing.Account) (accountData, error) {
+	p := s.d.Policy()
+	now := s.d.Clock.Now()
+	st, err := s.d.Standing(r.Context(), acc.ID)
+	if err != nil {
+		return accountData{}, err
+	}
+	d := accountData{Verified: acc.EmailVerifiedAt != nil, Role: string(acc.Role), Since: acc.CreatedAt.UTC().Format("2 Jan 2006")}
+	active := st.Active(now)
+	switch st.Lifecycle {
+	case standing.LifecycleUnverified:
+		d.LifecycleWords = "Open — your email address is not confirmed yet."
+		deadline := acc.CreatedAt.Add(p.VerificationDeadline.D())
+		if now.Before(deadline) {
+			d.ConfirmBy = standing.FormatTime(deadline)
+		}
+	case standing.LifecycleActive:
+		d.LifecycleWords = "Open."
+	case standing.LifecycleClosing:
+		d.LifecycleWords = "Being deleted, as you asked."
+	case standing.LifecycleErased:
+		d.LifecycleWords = "Deleted."
+	}
+	if len(active) > 0 && st.Lifecycle != standing.LifecycleClosing {
+		d.LifecycleWords += " Some things are limited; see below."
+	}
+	for _, r := range active {
+		v := restrictionView{ID: r.ID, ReasonCode: r.ReasonCode, Title: r.Title, Message: r.Message, Remedy: r.Remedy,
+			Removed: r.Removes.Words(), StillWorks: r.Removes.Complement().Words(), Appealable: r.Appealable, Severe: r.Severity >= 80}
+		if reason, ok := p.Reason(r.ReasonCode); ok {
+			v.RemedyAction = reason.RemedyAction
+		}
+		if r.Removes == 0 {
+			v.Removed = "nothing on your account (see the message)"
+		}
+		if r.EndsAt != nil {
+			v.Until = "It ends by itself on " + standing.FormatTime(*r.EndsAt) + "."
+		} else {
+			v.Until = "Until it is lifted — by an appeal, a reviewer, or the remedy below."
+		}
+		if r.Appealable {
+			v.ReviewBy = "A person reviews every appeal. If you appeal now, you get an answer by " +
+				standing.FormatTime(now.Add(p.Appeals.ReviewTarget.D())) + " (within " + hours(p.Appeals.ReviewTarget.D()) + ")."
+		}
+		d.Restrictions = append(d.Restrictions, v)
+	}
+	return d, nil
+}
+
+func hours(d time.Duration) string { return fmt.Sprintf("%d hours", int(d.Hours())) }
+
+// reactivate serves POST /account/reactivate: the "Reactivate" button of a paused account
+// sends a fresh confirmation link.
+func (s *Server) reactivate(w http.ResponseWriter, r *http.Request) {
+	acc := s.requireAccount(w, r)
+	if acc == nil {
+		return
+	}
+	if err := s.d.Auth.Resend(r.Context(), acc.ID, clientIP(r)); err != nil {
+		data, derr := s.accountData(r, acc)
+		if derr != nil {
+			data = accountData{}
+		}
+		s.renderPage(w, r, statusFor(err), "account", "Your account", &page{Account: acc, Error: standing.ErrorMessage(err), Data: data})
+		return
+	}
+	http.Redirect(w, r, "/account?notice=resent", http.StatusSeeOther)
+}
