@@ -4,17 +4,42 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"strings"
+	"sync"
 	"time"
 )
 
 const crockford = "0123456789abcdefghjkmnpqrstvwxyz"
 
+var idState struct {
+	sync.Mutex
+	ms   uint64
+	rand [10]byte
+}
+
 // NewID returns prefix + "_" + a 26-character id whose first 10 characters encode the
-// millisecond time, so ids sort by creation; the other 16 are random.
+// millisecond time and the other 16 are random. Ids made by one process sort in the order
+// they were made (within a millisecond the random part counts up, as in monotonic ULIDs),
+// so "newest first" needs no other column, even under a test clock that stands still.
 func NewID(prefix string, now time.Time) string {
 	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
-	rand.Read(b[6:])
+	ms := uint64(now.UnixMilli())
+	idState.Lock()
+	if ms <= idState.ms {
+		ms = idState.ms
+		for i := len(idState.rand) - 1; i >= 0; i-- {
+			idState.rand[i]++
+			if idState.rand[i] != 0 {
+				break
+			}
+		}
+	} else {
+		idState.ms = ms
+		rand.Read(idState.rand[:])
+		idState.rand[0] &= 0x7f // room to count up without overflowing
+	}
+	binary.BigEndian.PutUint64(b[:8], ms<<16)
+	copy(b[6:], idState.rand[:])
+	idState.Unlock()
 	var out strings.Builder
 	out.Grow(len(prefix) + 27)
 	out.WriteString(prefix)

@@ -243,3 +243,14 @@ func TestPolicyValidateNamesTheSetting(t *testing.T) {
 		t.Errorf("dropping a built-in reason: %v", err)
 	}
 }
+
+func TestNewIDMonotonic(t *testing.T) {
+	prev := ""
+	for i := 0; i < 1000; i++ {
+		id := standing.NewID("x", t0)
+		if id <= prev {
+			t.Fatalf("id %d = %s is not after %s", i, id, prev)
+		}
+		prev = id
+	}
+}

@@ -155,9 +155,9 @@ func (s *Service) verifyToken(p *standing.Policy, now time.Time) (standing.Token
 
 func verifyText(base, secret, code string, expires time.Time, deadline *time.Time) string {
 	var b strings.Builder
-	b.WriteString("Hello,\n\nPlease confirm your email address. Open this link:\n\n")
+	b.WriteString("Hello,\n\nPlease confirm your email address. Open this link:\n\n    ")
 	b.WriteString(base + "/verify?token=" + secret + "\n\n")
-	b.WriteString("or type this code on the confirmation page (" + base + "/verify): " + code + "\n\n")
+	b.WriteString("Or type this code on the confirmation page, " + base + "/verify :\n\n    " + code + "\n\n")
 	b.WriteString("The link and the code work until " + standing.FormatTime(expires) + ". ")
 	if deadline != nil {
 		b.WriteString("If your email is not confirmed by " + standing.FormatTime(*deadline) +

@@ -26,7 +26,7 @@ func lastMail(t *testing.T, e *apptest.Env, to string) (standing.Mail, string, s
 	m := ms[0]
 	link := regexp.MustCompile(`https?://\S+`).FindString(m.Text)
 	code := ""
-	if c := regexp.MustCompile(`code[^0-9\n]*\b(\d{6})\b`).FindStringSubmatch(m.Text); c != nil {
+	if c := regexp.MustCompile(`(?m)^\s*(\d{6})\s*$`).FindStringSubmatch(m.Text); c != nil {
 		code = c[1]
 	}
 	return m, link, code

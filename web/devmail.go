@@ -24,7 +24,7 @@ type devMailView struct {
 
 var (
 	linkRE = regexp.MustCompile(`https?://[^\s<>"]+`)
-	codeRE = regexp.MustCompile(`code[^0-9\n]{0,60}\b(\d{6})\b`)
+	codeRE = regexp.MustCompile(`(?m)^\s*(\d{6})\s*$`)
 )
 
 // devMail serves GET /dev/mail (dev mode only): the mail this server kept, newest first;
