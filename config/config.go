@@ -12,6 +12,9 @@ import (
 	"strings"
 )
 
+// DefaultMailFrom is the sender of outgoing mail when none is configured.
+const DefaultMailFrom = "Standing <no-reply@standing.localhost>"
+
 // Config is the process configuration (the policy is separate: it can be reloaded).
 type Config struct {
 	Addr        string // listen address
@@ -45,7 +48,7 @@ func Flags(fs *flag.FlagSet, getenv func(string) string) *Config {
 	fs.StringVar(&c.BaseURL, "base-url", env("STANDING_BASE_URL", ""), "public URL used in links sent by mail (STANDING_BASE_URL)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("STANDING_SMTP_URL", ""), "smtp://user:pass@host:port to send mail; empty keeps it in the store (STANDING_SMTP_URL)")
 	fs.StringVar(&c.SMTPTLS, "smtp-tls", env("STANDING_SMTP_TLS", "starttls"), "SMTP TLS policy: starttls, tls or none (STANDING_SMTP_TLS)")
-	fs.StringVar(&c.MailFrom, "mail-from", env("STANDING_MAIL_FROM", "Standing <no-reply@standing.localhost>"), "sender of outgoing mail (STANDING_MAIL_FROM)")
+	fs.StringVar(&c.MailFrom, "mail-from", env("STANDING_MAIL_FROM", DefaultMailFrom), "sender of outgoing mail (STANDING_MAIL_FROM)")
 	fs.StringVar(&c.LogLevel, "log-level", env("STANDING_LOG_LEVEL", "info"), "debug, info, warn or error (STANDING_LOG_LEVEL)")
 	fs.StringVar(&c.Secret, "secret", env("STANDING_SECRET", ""), "server secret for keyed hashes; empty: generated in the data folder (STANDING_SECRET)")
 	return c
@@ -86,8 +89,14 @@ func (c *Config) Validate() error {
 	if u, err := url.Parse(c.BaseURL); c.BaseURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		return fmt.Errorf("--base-url %q: want an http:// or https:// URL", c.BaseURL)
 	}
+	if c.MailFrom == "" {
+		c.MailFrom = DefaultMailFrom
+	}
+	if c.SMTPTLS == "" {
+		c.SMTPTLS = "starttls"
+	}
 	switch c.SMTPTLS {
-	case "", "starttls", "tls", "none":
+	case "starttls", "tls", "none":
 	default:
 		return fmt.Errorf("--smtp-tls must be starttls, tls or none, not %q", c.SMTPTLS)
 	}
