@@ -56,7 +56,7 @@ func TestSignUpVerifySignInReset(t *testing.T) {
 	const email = "browser@example.com"
 
 	browsertest.Do(t, b, chromedp.Navigate(e.URL+"/signup"), waitFor("#email"),
-		typeInto("#email", email), typeInto("#password", "my browser passphrase"), click("#create"), waitFor("#code"))
+		typeInto("#email", email), typeInto("#password", "my walking passphrase"), click("#create"), waitFor("#code"))
 	if !strings.Contains(browsertest.Text(t, b, "main"), "We sent a link and a 6-digit code to "+email) {
 		t.Fatalf("after sign-up: %s", browsertest.Text(t, b, "main"))
 	}
@@ -70,14 +70,14 @@ func TestSignUpVerifySignInReset(t *testing.T) {
 	}
 
 	browsertest.Do(t, b, chromedp.Navigate(e.URL+"/login"), waitFor("#email"),
-		typeInto("#email", email), typeInto("#password", "my browser passphrase"), click("#sign-in"), waitFor("#good-standing"))
+		typeInto("#email", email), typeInto("#password", "my walking passphrase"), click("#sign-in"), waitFor("#good-standing"))
 	browsertest.Do(t, b, click("#sign-out"), waitFor(".notice"))
 	if got := browsertest.Text(t, b, ".notice"); !strings.Contains(got, "signed out") {
 		t.Fatalf("after sign-out: %s", got)
 	}
 
 	browsertest.Do(t, b, chromedp.Navigate(e.URL+"/login"), waitFor("#email"),
-		typeInto("#email", email), typeInto("#password", "MY BROWSER PASSPHRASE"), click("#sign-in"), waitFor("#error"))
+		typeInto("#email", email), typeInto("#password", "MY WALKING PASSPHRASE"), click("#sign-in"), waitFor("#error"))
 	if got := browsertest.Text(t, b, "#error"); !strings.Contains(got, "Caps Lock") || !strings.Contains(got, "keyboard") {
 		t.Fatalf("failed sign-in says: %s", got)
 	}
@@ -108,10 +108,10 @@ func TestReactivateAfterTheDeadline(t *testing.T) {
 	b := browsertest.New(t)
 	const email = "sleepy@example.com"
 	browsertest.Do(t, b, chromedp.Navigate(e.URL+"/signup"), waitFor("#email"),
-		typeInto("#email", email), typeInto("#password", "sleepy long passphrase"), click("#create"), waitFor("#code"))
+		typeInto("#email", email), typeInto("#password", "a drowsy long passphrase"), click("#create"), waitFor("#code"))
 	e.Advance("72h")
 	browsertest.Do(t, b, chromedp.Navigate(e.URL+"/account"), waitFor("#email"),
-		typeInto("#email", email), typeInto("#password", "sleepy long passphrase"), click("#sign-in"), waitFor("[data-reason=email_unverified]"))
+		typeInto("#email", email), typeInto("#password", "a drowsy long passphrase"), click("#sign-in"), waitFor("[data-reason=email_unverified]"))
 	card := browsertest.Text(t, b, "[data-reason=email_unverified]")
 	for _, want := range []string{"haven't confirmed your email", "Still works", "sign in", "see your orders", "open disputes", "Until it is lifted", "Reactivate"} {
 		if !strings.Contains(card, want) {
