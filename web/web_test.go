@@ -49,9 +49,15 @@ func waitFor(sel string) chromedp.Action[chromedp.Void] {
 	return chromedp.WaitVisible(chromedp.CSS(sel))
 }
 
+func backends(t *testing.T, fn func(t *testing.T, e *apptest.Env)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, apptest.New(t, apptest.Options{})) })
+	t.Run("postgres", func(t *testing.T) { fn(t, apptest.New(t, apptest.Options{Postgres: true})) })
+}
+
 // TestSignUpVerifySignInReset walks the whole self-service path in a real browser.
-func TestSignUpVerifySignInReset(t *testing.T) {
-	e := apptest.New(t, apptest.Options{})
+func TestSignUpVerifySignInReset(t *testing.T) { backends(t, testSignUpVerifySignInReset) }
+
+func testSignUpVerifySignInReset(t *testing.T, e *apptest.Env) {
 	b := browsertest.New(t)
 	const email = "browser@example.com"
 
@@ -103,8 +109,9 @@ func TestSignUpVerifySignInReset(t *testing.T) {
 
 // TestReactivateAfterTheDeadline: 72 hours pass unconfirmed; the account page explains the
 // pause and what still works, "Reactivate" mails a new link, and the link lifts it at once.
-func TestReactivateAfterTheDeadline(t *testing.T) {
-	e := apptest.New(t, apptest.Options{})
+func TestReactivateAfterTheDeadline(t *testing.T) { backends(t, testReactivateAfterTheDeadline) }
+
+func testReactivateAfterTheDeadline(t *testing.T, e *apptest.Env) {
 	b := browsertest.New(t)
 	const email = "sleepy@example.com"
 	browsertest.Do(t, b, chromedp.Navigate(e.URL+"/signup"), waitFor("#email"),

@@ -19,6 +19,9 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite"
+
+	"standing"
+	"standing/config"
 )
 
 // env returns a getenv over the given variables only, so tests do not read the machine's.
@@ -260,4 +263,24 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func TestMailList(t *testing.T) {
+	dir := t.TempDir()
+	out, err := runCmd(t, env(), "mail", "list", "--data-dir", dir)
+	if err != nil || !strings.Contains(out, "no mail") {
+		t.Fatalf("mail list on an empty store = %v\n%s", err, out)
+	}
+	s, err := openStore(context.Background(), &config.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.QueueMail(context.Background(), standing.Mail{To: "list@example.com", Kind: "verify", Subject: "Confirm your email address", Text: "code 123456"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	out, err = runCmd(t, env(), "mail", "list", "--data-dir", dir, "--to", "list@example.com", "--full")
+	if err != nil || !strings.Contains(out, "Confirm your email address") || !strings.Contains(out, "kept") || !strings.Contains(out, "code 123456") {
+		t.Fatalf("mail list = %v\n%s", err, out)
+	}
 }
