@@ -88,8 +88,8 @@ func testSignUpVerifySignInReset(t *testing.T, e *apptest.Env) {
 		t.Fatalf("failed sign-in says: %s", got)
 	}
 
-	browsertest.Do(t, b, chromedp.Navigate(e.URL+"/reset"), waitFor("#email"), typeInto("#email", email), click("#send-reset"), waitFor("main .card"))
-	if got := browsertest.Text(t, b, "main .card"); !strings.Contains(got, "we sent it a link") {
+	browsertest.Do(t, b, chromedp.Navigate(e.URL+"/reset"), waitFor("#email"), typeInto("#email", email), click("#send-reset"), waitFor("#reset-sent"))
+	if got := browsertest.Text(t, b, "#reset-sent"); !strings.Contains(got, "we sent it a link") {
 		t.Fatalf("after asking for a reset: %s", got)
 	}
 	reset := newestMail(t, e, email)
