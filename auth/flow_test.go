@@ -266,3 +266,22 @@ func TestPasswordReset(t *testing.T) {
 		t.Fatalf("expired reset link = %d %s", r.Status, r.Body)
 	}
 }
+
+func TestSignInLockoutPerIP(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	limit := standing.DefaultPolicy().SignIn.IPFailures
+	for i := 0; i < limit; i++ {
+		r := e.API("POST", "/v1/sessions", map[string]any{"email": "guess" + string(rune('a'+i%26)) + "@example.com", "password": "not the password"})
+		if r.Status != http.StatusUnauthorized {
+			t.Fatalf("failure %d = %d %s", i+1, r.Status, r.Body)
+		}
+	}
+	r := e.API("POST", "/v1/sessions", map[string]any{"email": "someone@example.com", "password": "not the password"})
+	if r.Status != http.StatusTooManyRequests || !strings.Contains(r.JSON()["detail"].(string), "from your network") {
+		t.Fatalf("after %d failures from one IP = %d %s", limit, r.Status, r.Body)
+	}
+	e.Advance("16m")
+	if r := e.API("POST", "/v1/sessions", map[string]any{"email": "someone@example.com", "password": "not the password"}); r.Status != http.StatusUnauthorized {
+		t.Fatalf("after the lockout = %d", r.Status)
+	}
+}
