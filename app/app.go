@@ -19,7 +19,9 @@ import (
 	"time"
 
 	"standing"
+	"standing/appeals"
 	"standing/auth"
+	"standing/blob"
 	"standing/checker"
 	"standing/config"
 	"standing/httpapi"
@@ -41,10 +43,13 @@ type App struct {
 	API      *httpapi.Server
 	Metrics  *metrics.Registry
 	Auth     *auth.Service
+	Appeals  *appeals.Service
+	Blobs    blob.Store
 
 	policy    atomic.Pointer[standing.Policy]
 	pages     *web.Server
 	mailRoots *x509.CertPool
+	getenv    func(string) string
 }
 
 // Options adjust how New builds the app; tests use them.
@@ -53,6 +58,8 @@ type Options struct {
 	Clock standing.Clock
 	// MailRoots are extra CAs trusted by the SMTP sender (tests start their own server).
 	MailRoots *x509.CertPool
+	// Getenv reads the environment for settings a URL leaves out (S3 credentials).
+	Getenv func(string) string
 }
 
 // New builds Standing from cfg: it loads the policy, opens and migrates the store, and
@@ -61,7 +68,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Log: log, Metrics: metrics.New(), mailRoots: opts.MailRoots}
+	a := &App{Config: cfg, Log: log, Metrics: metrics.New(), mailRoots: opts.MailRoots, getenv: opts.Getenv}
+	if a.getenv == nil {
+		a.getenv = func(string) string { return "" }
+	}
 	p, err := config.LoadPolicy(cfg.PolicyFile)
 	if err != nil {
 		return nil, err
@@ -104,6 +114,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		return err
 	})
 	extra, err := a.wireAreas()
+	if err == nil {
+		err = a.wirePages()
+	}
 	if err != nil {
 		a.Store.Close()
 		return nil, err
@@ -118,6 +131,18 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	}
 	a.registerMetrics()
 	return a, nil
+}
+
+// wirePages builds the pages people and reviewers use.
+func (a *App) wirePages() error {
+	standingOf := func(ctx context.Context, id string) (*standing.Standing, error) { return a.Checker.Standing(ctx, id) }
+	pages, err := web.New(web.Deps{Auth: a.Auth, Appeals: a.Appeals, Accounts: a.Store, Restrictions: a.Store, Audit: a.Store,
+		Standing: standingOf, Mails: a.Store, Clock: a.Clock, Policy: a.Policy, Log: a.Log, Dev: a.Config.Dev})
+	if err != nil {
+		return err
+	}
+	a.pages = pages
+	return nil
 }
 
 // Policy returns the policy in effect.

@@ -12,7 +12,6 @@ import (
 	"standing/jobs"
 	"standing/mail"
 	"standing/sqlstore"
-	"standing/web"
 )
 
 // wireIdentity wires sign-up, confirmation, sessions, password reset, the pages and mail.
@@ -32,12 +31,6 @@ func (a *App) wireIdentity() ([]httpapi.Route, error) {
 		}
 		a.Runner.Handle(sqlstore.JobSendMail, a.sendMail(sender))
 	}
-	pages, err := web.New(web.Deps{Auth: a.Auth, Accounts: a.Store, Standing: standingOf, Mails: a.Store,
-		Clock: a.Clock, Policy: a.Policy, Log: a.Log, Dev: a.Config.Dev})
-	if err != nil {
-		return nil, err
-	}
-	a.pages = pages
 	return httpapi.IdentityRoutes(httpapi.IdentityDeps{Auth: a.Auth, Checker: a.Checker, Clock: a.Clock, Policy: a.Policy}), nil
 }
 

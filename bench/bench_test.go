@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -39,5 +40,15 @@ func TestPercentile(t *testing.T) {
 		if got := l.Percentile(p); got != want {
 			t.Errorf("p%v = %v, want %v", p, got, want)
 		}
+	}
+}
+
+func TestQueueSmoke(t *testing.T) {
+	var out bytes.Buffer
+	if err := Queue(context.Background(), QueueOptions{Appeals: 2000, Rounds: 5}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.String(), "queue first page"); n != 4 {
+		t.Fatalf("output:\n%s", out.String())
 	}
 }

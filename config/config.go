@@ -28,6 +28,7 @@ type Config struct {
 	MailFrom    string
 	LogLevel    string
 	Secret      string // server secret for HMACs (deny list); generated in DataDir when empty
+	BlobURL     string // evidence store: file:///dir (default: DataDir/blobs) or s3://bucket/prefix?endpoint=…
 }
 
 // Flags registers the serve flags on fs, with defaults read from getenv.
@@ -51,6 +52,7 @@ func Flags(fs *flag.FlagSet, getenv func(string) string) *Config {
 	fs.StringVar(&c.MailFrom, "mail-from", env("STANDING_MAIL_FROM", DefaultMailFrom), "sender of outgoing mail (STANDING_MAIL_FROM)")
 	fs.StringVar(&c.LogLevel, "log-level", env("STANDING_LOG_LEVEL", "info"), "debug, info, warn or error (STANDING_LOG_LEVEL)")
 	fs.StringVar(&c.Secret, "secret", env("STANDING_SECRET", ""), "server secret for keyed hashes; empty: generated in the data folder (STANDING_SECRET)")
+	fs.StringVar(&c.BlobURL, "blob-url", env("STANDING_BLOB_URL", ""), "evidence store: file:///dir or s3://bucket/prefix?endpoint=http://host:port; empty: the data folder (STANDING_BLOB_URL)")
 	return c
 }
 
@@ -143,6 +145,10 @@ func (c *Config) Masked() []any {
 	if c.DatabaseURL != "" {
 		db = Mask(c.DatabaseURL)
 	}
-	return []any{"addr", c.Addr, "data_dir", c.DataDir, "database", db, "policy", c.PolicyFile,
+	blobs := c.BlobURL
+	if blobs == "" {
+		blobs = "file://" + c.DataDir + "/blobs"
+	}
+	return []any{"addr", c.Addr, "data_dir", c.DataDir, "database", db, "blobs", Mask(blobs), "policy", c.PolicyFile,
 		"dev", c.Dev, "base_url", c.BaseURL, "smtp", Mask(c.SMTPURL), "smtp_tls", c.SMTPTLS, "secret", secret}
 }

@@ -363,3 +363,41 @@ func (t *tx) mailRestriction(a standing.Account, r standing.Restriction) error {
 		Subject: r.Title + ": what it means for your account", Text: text})
 	return err
 }
+
+// StatementSource is a restriction with what a statement of reasons needs of its account.
+type StatementSource struct {
+	Restriction    standing.Restriction
+	AccountCreated time.Time
+	Role           standing.Role
+}
+
+// StatementSources returns restrictions created at or after since, in id order after the
+// cursor after, at most limit: the input of the statements-of-reasons export.
+func (s *Store) StatementSources(ctx context.Context, since time.Time, after string, limit int) ([]StatementSource, error) {
+	rows, err := s.query(ctx, `SELECT `+prefixed("r.", restrictionColumns)+`, a.created_at, a.role
+		FROM restrictions r JOIN accounts a ON a.id = r.account_id
+		WHERE r.created_at >= ? AND r.id > ? ORDER BY r.id LIMIT ?`, ts(since), after, limit)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []StatementSource
+	for rows.Next() {
+		var src StatementSource
+		var created int64
+		r := &src.Restriction
+		var removes int64
+		var appealable, starts, rcreated int64
+		var ends, ended sql.NullInt64
+		if err := rows.Scan(&r.ID, &r.AccountID, &r.ReasonCode, &r.Title, &removes, &r.Source, &r.Actor, &r.Note,
+			&r.Severity, &appealable, &r.Message, &r.Remedy, &starts, &ends, &r.State, &ended, &r.EndedBy,
+			&r.EndNote, &r.RuleID, &r.OrderID, &rcreated, &created, &src.Role); err != nil {
+			return nil, translate(err)
+		}
+		r.Removes, r.Appealable = standing.CapabilitySet(removes), appealable != 0
+		r.StartsAt, r.CreatedAt, r.EndsAt, r.EndedAt = fromTS(starts), fromTS(rcreated), fromNullTS(ends), fromNullTS(ended)
+		src.AccountCreated = fromTS(created)
+		out = append(out, src)
+	}
+	return out, translate(rows.Err())
+}

@@ -23,6 +23,22 @@ func (s *Server) routes() []route {
 		{"POST /reset", s.form("Reset your password", "reset", s.reset)},
 		{"GET /account", http.HandlerFunc(s.accountPage)},
 		{"POST /account/reactivate", s.form("Your account", "account", s.reactivate)},
+
+		{"GET /appeals", http.HandlerFunc(s.appealsPage)},
+		{"GET /appeals/new", http.HandlerFunc(s.newAppealPage)},
+		{"POST /appeals", http.HandlerFunc(s.submitAppeal)},
+		{"GET /appeals/{id}", http.HandlerFunc(s.appealPage)},
+		{"POST /appeals/{id}/messages", http.HandlerFunc(s.appealMessage)},
+		{"GET /appeals/{id}/evidence/{eid}", http.HandlerFunc(s.appealEvidence)},
+
+		{"GET /console/login", http.HandlerFunc(s.consoleLoginPage)},
+		{"POST /console/login", s.form("Reviewer console", "console_login", s.consoleLogin)},
+		{"POST /console/logout", s.form("Reviewer console", "console_login", s.consoleLogout)},
+		{"GET /console", http.HandlerFunc(s.consoleQueue)},
+		{"GET /console/appeals/{id}", http.HandlerFunc(s.consoleCase)},
+		{"POST /console/appeals/{id}/claim", s.form("Appeal", "console_case", s.consoleClaim)},
+		{"POST /console/appeals/{id}/decide", s.form("Appeal", "console_case", s.consoleDecide)},
+		{"GET /console/evidence/{id}", http.HandlerFunc(s.consoleEvidence)},
 	}
 	if s.d.Dev {
 		rs = append(rs,

@@ -5,6 +5,7 @@
 package web
 
 import (
+	"context"
 	"crypto/subtle"
 	"embed"
 	"html/template"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"standing"
+	"standing/appeals"
 	"standing/auth"
 )
 
@@ -27,8 +29,13 @@ var staticFS embed.FS
 
 // Deps are what the pages need.
 type Deps struct {
-	Auth     *auth.Service
-	Accounts standing.AccountReader
+	Auth         *auth.Service
+	Appeals      *appeals.Service
+	Accounts     standing.AccountReader
+	Restrictions standing.RestrictionReader
+	Audit        standing.AuditLog
+	// Explain says why a rule fired for an account (the risk engine's explanation), if known.
+	Explain  func(ctx context.Context, ruleID, accountID string) string
 	Standing auth.StandingFunc
 	Mails    standing.MailReader
 	Clock    standing.Clock
@@ -96,6 +103,7 @@ type route struct {
 type page struct {
 	Title       string
 	Account     *standing.Account
+	Staff       *standing.StaffUser
 	CSRF        string
 	Notice      string
 	Error       string
@@ -178,7 +186,7 @@ func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	p.Title = title
 	p.CSRF = csrfToken(w, r)
-	if p.Account == nil {
+	if p.Account == nil && p.Staff == nil {
 		p.Account, _ = s.current(r)
 	}
 	if p.Form == nil {
@@ -211,6 +219,10 @@ var notices = map[string]string{
 	"signed_out":       "You are signed out.",
 	"verified":         "Your email address is confirmed. Thank you.",
 	"resent":           "We sent a new confirmation link and code. The older ones no longer work.",
+	"appeal_sent":      "Your appeal was sent. We mailed you a confirmation with the date of the answer.",
+	"message_sent":     "Your message was added to the appeal.",
+	"decided":          "The decision was recorded and the person was told by mail.",
+	"second_reviewer":  "Your vote is recorded. Overturning a confirmed fraud needs a second reviewer to agree.",
 	"password_changed": "Your password was changed, and every device was signed out. Sign in with the new password.",
 	"signed_in":        "You are signed in.",
 }

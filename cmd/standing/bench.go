@@ -27,6 +27,15 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		return bench.Check(ctx, opts, stdout)
 	case "events":
 		return runBenchEvents(ctx, fs, args, stdout)
+	case "queue":
+		opts := bench.QueueOptions{}
+		fs.IntVar(&opts.Appeals, "appeals", 1000000, "open appeals to fill the queue with")
+		fs.IntVar(&opts.Rounds, "rounds", 200, "first-page reads per filter")
+		fs.StringVar(&opts.DatabaseURL, "database-url", "", "postgres://… to bench on PostgreSQL; empty: SQLite in a temporary folder")
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		return bench.Queue(ctx, opts, stdout)
 	}
-	return exitError{2, fmt.Errorf("unknown bench %q: want check or events", sub)}
+	return exitError{2, fmt.Errorf("unknown bench %q: want check, events or queue", sub)}
 }

@@ -87,7 +87,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	log.Info("starting standing", append([]any{"version", version}, cfg.Masked()...)...)
-	a, err := app.New(ctx, cfg, log, app.Options{})
+	a, err := app.New(ctx, cfg, log, app.Options{Getenv: getenv})
 	if err != nil {
 		return err
 	}

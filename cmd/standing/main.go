@@ -50,6 +50,7 @@ commands:
   apikey            create, list or revoke operator API keys
   policy            print the effective policy, or check a policy file
   audit verify      check the audit hash chain
+  user create       add a reviewer or admin of the console
   mail list         list stored mail (the outbox, or the mailbox without SMTP)
   rules             list, show or apply risk rules
   webhooks list     list webhook endpoints and recent deliveries
@@ -87,6 +88,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runRules(ctx, rest, getenv, stdout, stderr)
 	case "webhooks":
 		return runWebhooks(ctx, rest, getenv, stdout, stderr)
+	case "user":
+		return runUser(ctx, rest, getenv, stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

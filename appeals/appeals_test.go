@@ -1,0 +1,398 @@
+package appeals_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+
+	"standing"
+	"standing/app/apptest"
+	"standing/dsa"
+	"standing/evidence/evidencetest"
+)
+
+func backends(t *testing.T, fn func(t *testing.T, e *apptest.Env)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, apptest.New(t, apptest.Options{})) })
+	t.Run("postgres", func(t *testing.T) { fn(t, apptest.New(t, apptest.Options{Postgres: true})) })
+}
+
+// files are the three documents a risk_review appeal needs, all acceptable.
+func files(t *testing.T) map[string]struct {
+	name string
+	data []byte
+} {
+	return map[string]struct {
+		name string
+		data []byte
+	}{
+		"file_card_photo":     {"card.jpg", evidencetest.CardJPEG(t, "4111 1111 1111 1111", 12)},
+		"file_id_document":    {"id.pdf", evidencetest.PDF("IDENTITY CARD", "Name: covered")},
+		"file_bank_statement": {"statement.pdf", evidencetest.PDF("Bank statement, last 3 months", "Balance: covered")},
+	}
+}
+
+// submit files an appeal through the API as a marketplace would.
+func submit(t *testing.T, e *apptest.Env, fields map[string]string, withFiles map[string]struct {
+	name string
+	data []byte
+}) apptest.Response {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for _, k := range []string{"account_id", "restriction_id", "order_id", "statement", "urgent", "urgent_reason"} {
+		if v, ok := fields[k]; ok {
+			mw.WriteField(k, v)
+		}
+	}
+	for field, f := range withFiles {
+		w, _ := mw.CreateFormFile(field, f.name)
+		w.Write(f.data)
+	}
+	mw.Close()
+	req, _ := http.NewRequest("POST", e.URL+"/v1/appeals", &body)
+	req.Header.Set("Authorization", "Bearer "+e.Key)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return apptest.Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+func restricted(t *testing.T, e *apptest.Env, email, reason string) (string, string) {
+	t.Helper()
+	id := e.CreateAccount("buyer", email)
+	r := e.MustAPI("POST", "/v1/accounts/"+id+"/restrictions", map[string]any{"reason_code": reason, "note": "Ana Example, card 4111"}, http.StatusCreated)
+	return id, r["id"].(string)
+}
+
+func reviewer(t *testing.T, e *apptest.Env, email, name string) standing.StaffUser {
+	t.Helper()
+	u, err := e.App.Appeals.CreateStaff(context.Background(), email, name, standing.RoleReviewer, "a reviewer's long passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func lastMail(t *testing.T, e *apptest.Env, to string) standing.Mail {
+	t.Helper()
+	ms, err := e.App.Store.Mails(context.Background(), to, 1)
+	if err != nil || len(ms) == 0 {
+		t.Fatalf("no mail to %s", to)
+	}
+	return ms[0]
+}
+
+func TestAppealLifecycle(t *testing.T) {
+	backends(t, func(t *testing.T, e *apptest.Env) {
+		accID, rid := restricted(t, e, "appellant@example.com", "risk_review")
+		r := submit(t, e, map[string]string{"account_id": accID, "restriction_id": rid, "statement": "I used a hotel wifi; here are my documents."}, files(t))
+		if r.Status != http.StatusCreated {
+			t.Fatalf("submit = %d %s", r.Status, r.Body)
+		}
+		var a standing.Appeal
+		r.Decode(t, &a)
+		if a.Status != standing.AppealSubmitted || !a.DueAt.Equal(e.Clock.Now().Add(48*3600e9)) || len(a.Evidence) != 3 {
+			t.Fatalf("appeal = %+v", a)
+		}
+		if m := lastMail(t, e, "appellant@example.com"); m.Kind != "appeal_received" || !strings.Contains(m.Text, standing.FormatTime(a.DueAt)) {
+			t.Fatalf("confirmation mail = %+v", m)
+		}
+		// One open appeal per restriction.
+		if r := submit(t, e, map[string]string{"account_id": accID, "restriction_id": rid, "statement": "again"}, files(t)); r.Status != http.StatusConflict {
+			t.Fatalf("second appeal = %d %s", r.Status, r.Body)
+		}
+		kim := reviewer(t, e, "kim@example.com", "Kim")
+		ctx := context.Background()
+		if _, err := e.App.Appeals.Decide(ctx, kim, a.ID, standing.DecideAskInfo, "Please add a photo of the card's back with the code covered."); err != nil {
+			t.Fatal(err)
+		}
+		if m := lastMail(t, e, "appellant@example.com"); m.Kind != "appeal_needs_info" || !strings.Contains(m.Text, "card's back") {
+			t.Fatalf("needs-info mail = %+v", m)
+		}
+		e.Advance("10h") // the deadline pauses while the reviewer waits for the person
+		ev, err := e.App.Appeals.Upload(ctx, accID, "other", "file_other", "back.jpg", bytes.NewReader(evidencetest.CardJPEG(t, "CVV ***", 0)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.App.Appeals.Reply(ctx, accID, a.ID, "Here is the back.", []string{ev.ID}); err != nil {
+			t.Fatal(err)
+		}
+		back, _ := e.App.Appeals.Appeal(ctx, a.ID)
+		if back.Status != standing.AppealSubmitted || !back.DueAt.Equal(a.DueAt.Add(10*3600e9)) || len(back.Evidence) != 4 {
+			t.Fatalf("after the reply: status %s due %s (was %s), %d documents", back.Status, back.DueAt, a.DueAt, len(back.Evidence))
+		}
+		if _, err := e.App.Appeals.Decide(ctx, kim, a.ID, standing.DecideOverturn, ""); standing.ErrorField(err) != "note" {
+			t.Fatalf("a decision without grounds: %v", err)
+		}
+		if _, err := e.App.Appeals.Decide(ctx, kim, a.ID, standing.DecideOverturn, "The documents match the card holder."); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.MustAPI("POST", "/v1/check", map[string]any{"account_id": accID, "capability": "pay"}, 200); got["allowed"] != true {
+			t.Fatalf("after overturning: %v", got)
+		}
+		if m := lastMail(t, e, "appellant@example.com"); m.Kind != "appeal_decision" || !strings.Contains(m.Text, "agreed with you") {
+			t.Fatalf("decision mail = %+v", m)
+		}
+		got := e.MustAPI("GET", "/v1/appeals/"+a.ID, nil, 200)
+		if got["status"] != "overturned" || got["decided_by"] != "Kim" {
+			t.Fatalf("GET appeal = %v", got)
+		}
+	})
+}
+
+func TestAppealRefusals(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	accID, rid := restricted(t, e, "refused@example.com", "risk_review")
+	cases := []struct {
+		name   string
+		fields map[string]string
+		files  map[string]struct {
+			name string
+			data []byte
+		}
+		status int
+		field  string
+		says   string
+	}{
+		{"no statement", map[string]string{"account_id": accID, "restriction_id": rid}, files(t), 422, "statement", "why"},
+		{"missing document", map[string]string{"account_id": accID, "restriction_id": rid, "statement": "x"}, nil, 422, "file_card_photo", "needed"},
+		{"card number readable", map[string]string{"account_id": accID, "restriction_id": rid, "statement": "x"},
+			map[string]struct {
+				name string
+				data []byte
+			}{"file_card_photo": {"card.jpg", evidencetest.CardJPEG(t, "4111 1111 1111 1111", 0)}}, 422, "file_card_photo", "cover all but the last four"},
+		{"photo too large", map[string]string{"account_id": accID, "restriction_id": rid, "statement": "x"},
+			map[string]struct {
+				name string
+				data []byte
+			}{"file_card_photo": {"big.jpg", append([]byte{0xff, 0xd8, 0xff, 0xe0}, make([]byte, 4<<20)...)}}, 413, "file_card_photo", "3 MB"},
+		{"not a document", map[string]string{"account_id": accID, "restriction_id": rid, "statement": "x"},
+			map[string]struct {
+				name string
+				data []byte
+			}{"file_card_photo": {"card.jpg", []byte("MZ\x90\x00 this is a program")}}, 422, "file_card_photo", "JPEG"},
+		{"another account's restriction", map[string]string{"account_id": e.CreateAccount("buyer", "other@example.com"), "restriction_id": rid, "statement": "x"}, nil, 404, "", ""},
+		{"unknown account", map[string]string{"account_id": "acc_nope", "restriction_id": rid, "statement": "x"}, nil, 404, "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := submit(t, e, c.fields, c.files)
+			p := r.JSON()
+			if r.Status != c.status || (c.field != "" && p["field"] != c.field) || !strings.Contains(p["detail"].(string), c.says) {
+				t.Fatalf("= %d %s, want %d field %q saying %q", r.Status, r.Body, c.status, c.field, c.says)
+			}
+		})
+	}
+	// email_unverified is not appealable: the remedy is to confirm.
+	_, unverified := restricted(t, e, "lazy@example.com", "email_unverified")
+	if _, err := e.App.Appeals.Submit(context.Background(), standing.NewAppeal{AccountID: accountOf(t, e, "lazy@example.com"), RestrictionID: unverified, Statement: "x"}); standing.ErrorCode(err) != standing.EINVALID {
+		t.Fatalf("appealing email_unverified: %v", err)
+	}
+	// The window closes 180 days after the decision.
+	oldAcc, old := restricted(t, e, "late@example.com", "buyer_complaints")
+	e.Advance("181d")
+	if _, err := e.App.Appeals.Submit(context.Background(), standing.NewAppeal{AccountID: oldAcc, RestrictionID: old, Statement: "x"}); standing.ErrorCode(err) != standing.EGONE {
+		t.Fatalf("appeal after the window: %v", err)
+	}
+}
+
+func accountOf(t *testing.T, e *apptest.Env, email string) string {
+	a, err := e.App.Store.AccountByEmail(context.Background(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.ID
+}
+
+func TestFraudNeedsTwoReviewers(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	accID, rid := restricted(t, e, "fraud@example.com", "fraud_confirmed")
+	r := submit(t, e, map[string]string{"account_id": accID, "restriction_id": rid, "statement": "It was my brother, not me."}, nil)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("submit = %d %s", r.Status, r.Body)
+	}
+	id := r.JSON()["id"].(string)
+	kim, lee := reviewer(t, e, "kim@example.com", "Kim"), reviewer(t, e, "lee@example.com", "Lee")
+	first := e.MustAPI("POST", "/v1/appeals/"+id+"/decision", map[string]any{"reviewer_id": kim.ID, "decision": "overturned", "note": "Credible."}, http.StatusAccepted)
+	if first["waiting_for_second_reviewer"] != true {
+		t.Fatalf("first vote = %v", first)
+	}
+	if got := e.MustAPI("POST", "/v1/check", map[string]any{"account_id": accID, "capability": "place_order"}, 200); got["allowed"] != false {
+		t.Fatal("one reviewer lifted a fraud restriction")
+	}
+	// The same reviewer voting again does not count twice.
+	e.MustAPI("POST", "/v1/appeals/"+id+"/decision", map[string]any{"reviewer_id": kim.ID, "decision": "overturned", "note": "Still credible."}, http.StatusAccepted)
+	second := e.MustAPI("POST", "/v1/appeals/"+id+"/decision", map[string]any{"reviewer_id": lee.ID, "decision": "overturned", "note": "Agree."}, http.StatusOK)
+	if second["appeal"].(map[string]any)["status"] != "overturned" {
+		t.Fatalf("second vote = %v", second)
+	}
+	if got := e.MustAPI("POST", "/v1/check", map[string]any{"account_id": accID, "capability": "place_order"}, 200); got["allowed"] != true {
+		t.Fatal("two reviewers agreed and the restriction stays")
+	}
+	if r := e.API("POST", "/v1/appeals/"+id+"/decision", map[string]any{"reviewer_id": "", "decision": "upheld", "note": "x"}); r.Status != 422 || r.JSON()["field"] != "reviewer_id" {
+		t.Fatalf("decision without a person = %d %s", r.Status, r.Body)
+	}
+}
+
+func TestUpheldPointsToOutOfCourtBodies(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	accID, rid := restricted(t, e, "upheld@example.com", "dispute_abuse")
+	a, err := e.App.Appeals.Submit(context.Background(), standing.NewAppeal{AccountID: accID, RestrictionID: rid, Statement: "The sellers never shipped."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kim := reviewer(t, e, "kim@example.com", "Kim")
+	if _, err := e.App.Appeals.Decide(context.Background(), kim, a.ID, standing.DecideUphold, "Eight of ten disputes were opened before the delivery date."); err != nil {
+		t.Fatal(err)
+	}
+	m := lastMail(t, e, "upheld@example.com")
+	for _, want := range []string{"Eight of ten", "Article 21", "out-of-court", "court"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("upheld mail lacks %q:\n%s", want, m.Text)
+		}
+	}
+}
+
+func TestEscalationAndMetrics(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	accID, rid := restricted(t, e, "slow@example.com", "buyer_complaints")
+	a, err := e.App.Appeals.Submit(context.Background(), standing.NewAppeal{AccountID: accID, RestrictionID: rid, Statement: "Please look."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Advance("95h")
+	if got, _ := e.App.Appeals.Appeal(context.Background(), a.ID); got.EscalatedAt != nil {
+		t.Fatal("escalated before 80 % of the breach time")
+	}
+	e.Advance("1h")
+	got, _ := e.App.Appeals.Appeal(context.Background(), a.ID)
+	if got.EscalatedAt == nil || got.Priority != standing.PriorityEscalated {
+		t.Fatalf("at 96 h: %+v", got)
+	}
+	e.Advance("24h")
+	got, _ = e.App.Appeals.Appeal(context.Background(), a.ID)
+	if got.BreachedAt == nil {
+		t.Fatalf("at 120 h: not breached: %+v", got)
+	}
+	r := e.Do("GET", "/metrics", "", nil)
+	for _, want := range []string{"standing_appeals_open 1", "standing_appeals_breached 1", "standing_appeals_oldest_age_seconds 432000"} {
+		if !strings.Contains(string(r.Body), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
+// TestOthersCannotSee: a buyer asking for another buyer's appeal or evidence gets 404, and
+// a reviewer's evidence link stops working when it expires.
+func TestOthersCannotSee(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	accID, rid := restricted(t, e, "owner@example.com", "risk_review")
+	r := submit(t, e, map[string]string{"account_id": accID, "restriction_id": rid, "statement": "Mine."}, files(t))
+	var a standing.Appeal
+	r.Decode(t, &a)
+	signIn := func(email string) *http.Client {
+		t.Helper()
+		// Give the account a password through the reset flow, then sign in on the pages.
+		e.MustAPI("POST", "/v1/password-reset", map[string]any{"email": email}, http.StatusAccepted)
+		m := lastMail(t, e, email)
+		_, tok, _ := strings.Cut(strings.Fields(m.Text[strings.Index(m.Text, "token="):])[0], "token=")
+		e.MustAPI("POST", "/v1/password-reset", map[string]any{"token": tok, "password": "a long enough phrase"}, http.StatusOK)
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar}
+		s := e.MustAPI("POST", "/v1/sessions", map[string]any{"email": email, "password": "a long enough phrase"}, http.StatusCreated)
+		u, _ := url.Parse(e.URL)
+		jar.SetCookies(u, []*http.Cookie{{Name: "standing_session", Value: s["token"].(string), Path: "/"}})
+		return c
+	}
+	e.CreateAccount("buyer", "snoop@example.com")
+	owner, snoop := signIn("owner@example.com"), signIn("snoop@example.com")
+	get := func(c *http.Client, path string) int {
+		resp, err := c.Get(e.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := get(owner, "/appeals/"+a.ID); s != 200 {
+		t.Fatalf("the owner's own appeal = %d", s)
+	}
+	if s := get(owner, "/appeals/"+a.ID+"/evidence/"+a.Evidence[0].ID); s != 200 {
+		t.Fatalf("the owner's own evidence = %d", s)
+	}
+	if s := get(snoop, "/appeals/"+a.ID); s != 404 {
+		t.Fatalf("another buyer's appeal = %d, want 404", s)
+	}
+	if s := get(snoop, "/appeals/"+a.ID+"/evidence/"+a.Evidence[0].ID); s != 404 {
+		t.Fatalf("another buyer's evidence = %d, want 404", s)
+	}
+	// A signed evidence link works for a reviewer for 10 minutes (policy), then not.
+	reviewer(t, e, "kim@example.com", "Kim")
+	token, _, err := e.App.Appeals.StaffSignIn(context.Background(), "kim@example.com", "a reviewer's long passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := e.App.Appeals.EvidenceLink(a.Evidence[0].ID)
+	jar, _ := cookiejar.New(nil)
+	u, _ := url.Parse(e.URL)
+	jar.SetCookies(u, []*http.Cookie{{Name: "standing_console", Value: token, Path: "/console"}})
+	kim := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if s := get(kim, link); s != 200 {
+		t.Fatalf("a fresh evidence link = %d", s)
+	}
+	if s := get(snoop, link); s != http.StatusSeeOther && s != http.StatusUnauthorized && s != 200 {
+		t.Fatalf("a person opening a reviewer's link = %d", s)
+	}
+	if resp, _ := (&http.Client{CheckRedirect: kim.CheckRedirect}).Get(e.URL + link); resp.StatusCode == 200 {
+		t.Fatal("a reviewer's link opened without a console session")
+	}
+	tampered := strings.Replace(link, "sig=", "sig=0", 1)
+	if s := get(kim, tampered); s != http.StatusForbidden {
+		t.Fatalf("a tampered link = %d", s)
+	}
+	e.Advance("11m")
+	if s := get(kim, link); s != http.StatusGone {
+		t.Fatalf("an expired evidence link = %d, want 410", s)
+	}
+}
+
+func TestStatementsExport(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	for i, reason := range []string{"risk_review", "dispute_abuse", "fraud_confirmed", "duplicate_identity", "buyer_complaints"} {
+		id := e.CreateAccount("buyer", "dsa"+string(rune('a'+i))+"@example.com")
+		e.MustAPI("POST", "/v1/accounts/"+id+"/restrictions", map[string]any{"reason_code": reason, "note": "Personal: ana@example.com +4915112345678", "duration": "7d"}, 201)
+	}
+	seller := e.CreateAccount("seller", "shop@example.com")
+	e.MustAPI("POST", "/v1/accounts/"+seller+"/restrictions", map[string]any{"reason_code": "seller_violation", "duration": "7d"}, 201)
+	e.MustAPI("POST", "/v1/accounts/"+seller+"/restrictions", map[string]any{"reason_code": "self_deleted"}, 201)
+	r := e.API("GET", "/v1/statements?since=2026-01-01", nil)
+	if r.Status != 200 {
+		t.Fatalf("export = %d %s", r.Status, r.Body)
+	}
+	var sub dsa.Submission
+	r.Decode(t, &sub)
+	if len(sub.Statements) != 6 {
+		t.Fatalf("%d statements, want 6 (self_deleted is not a decision)", len(sub.Statements))
+	}
+	for _, st := range sub.Statements {
+		if err := dsa.Validate(st); err != nil {
+			t.Errorf("statement %s does not validate: %v", st.PUID, err)
+		}
+	}
+	if strings.Contains(string(r.Body), "ana@example.com") || strings.Contains(string(r.Body), "4915112345678") {
+		t.Error("the export carries personal data from a note")
+	}
+	if r := e.API("GET", "/v1/statements?since=yesterday", nil); r.Status != 422 || r.JSON()["field"] != "since" {
+		t.Fatalf("bad since = %d %s", r.Status, r.Body)
+	}
+}

@@ -1,0 +1,202 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"standing"
+	"standing/appeals"
+	"standing/dsa"
+	"standing/sqlstore"
+)
+
+// AppealDeps are what the appeals API needs.
+type AppealDeps struct {
+	Appeals    *appeals.Service
+	Statements interface {
+		StatementSources(ctx context.Context, since time.Time, after string, limit int) ([]sqlstore.StatementSource, error)
+	}
+	Policy func() *standing.Policy
+}
+
+// AppealRoutes are the appeals API and the statements-of-reasons export.
+func AppealRoutes(d AppealDeps) []Route {
+	return []Route{
+		{"POST /v1/appeals", standing.ScopeAppealsWrite, handleSubmitAppeal(d.Appeals)},
+		{"GET /v1/appeals/{id}", standing.ScopeAppealsRead, handleGetAppeal(d.Appeals)},
+		{"POST /v1/appeals/{id}/decision", standing.ScopeAppealsWrite, handleDecideAppeal(d.Appeals)},
+		{"GET /v1/statements", standing.ScopeStatements, handleStatements(d.Statements, d.Policy)},
+	}
+}
+
+// handleSubmitAppeal serves POST /v1/appeals: multipart/form-data with account_id,
+// restriction_id or order_id, statement, urgent, urgent_reason, and files in fields named
+// file_<document key> (file_card_photo, file_id_document, file_bank_statement, file_other).
+// Files are checked one by one; the first bad one is refused with its field named, and
+// nothing is filed.
+func handleSubmitAppeal(svc *appeals.Service) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		r.Body = http.MaxBytesReader(w, r.Body, 512<<20)
+		mr, err := r.MultipartReader()
+		if err != nil {
+			return standing.Errorf(standing.EMALFORMED, "send the appeal as multipart/form-data: %v", err)
+		}
+		values := map[string]string{}
+		var ids []string
+		var account string
+		for {
+			part, err := mr.NextPart()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				var tooBig *http.MaxBytesError
+				if errors.As(err, &tooBig) {
+					return standing.Errorf(standing.ETOOLARGE, "the appeal is larger than 512 MB altogether")
+				}
+				return standing.Errorf(standing.EMALFORMED, "the multipart body could not be read: %v", err)
+			}
+			name := part.FormName()
+			if part.FileName() == "" {
+				b, err := io.ReadAll(io.LimitReader(part, 64<<10))
+				if err != nil {
+					return standing.Errorf(standing.EMALFORMED, "field %s could not be read", name)
+				}
+				values[name] = string(b)
+				if name == "account_id" {
+					account = string(b)
+				}
+				continue
+			}
+			if account == "" {
+				return standing.FieldErrorf(standing.EINVALID, "account_id", "send account_id before the files")
+			}
+			if !strings.HasPrefix(name, "file_") {
+				return standing.FieldErrorf(standing.EINVALID, name, "file fields are named file_<document key>, like file_card_photo")
+			}
+			e, err := svc.Upload(r.Context(), account, strings.TrimPrefix(name, "file_"), name, part.FileName(), part)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, e.ID)
+		}
+		if values["account_id"] == "" {
+			return standing.FieldErrorf(standing.EINVALID, "account_id", "account_id is required")
+		}
+		a, err := svc.Submit(r.Context(), standing.NewAppeal{AccountID: values["account_id"], RestrictionID: values["restriction_id"],
+			OrderID: values["order_id"], Statement: values["statement"], Urgent: values["urgent"] == "true" || values["urgent"] == "1",
+			UrgentReason: values["urgent_reason"], EvidenceIDs: ids})
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusCreated, a)
+	}
+}
+
+// handleGetAppeal serves GET /v1/appeals/{id}.
+func handleGetAppeal(svc *appeals.Service) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		a, err := svc.Appeal(r.Context(), r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, a)
+	}
+}
+
+// handleDecideAppeal serves POST /v1/appeals/{id}/decision {reviewer_id, decision, note}.
+// A person always decides: reviewer_id must name a reviewer of the console.
+func handleDecideAppeal(svc *appeals.Service) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var in struct {
+			ReviewerID string `json:"reviewer_id"`
+			Decision   string `json:"decision"`
+			Note       string `json:"note"`
+		}
+		if err := decode(w, r, &in, maxBody); err != nil {
+			return err
+		}
+		u, err := svc.Reviewer(r.Context(), in.ReviewerID)
+		if err != nil {
+			return err
+		}
+		res, err := svc.Decide(r.Context(), u, r.PathValue("id"), in.Decision, in.Note)
+		if err != nil {
+			return err
+		}
+		status := http.StatusOK
+		if res.Pending {
+			status = http.StatusAccepted
+		}
+		return writeJSON(w, status, map[string]any{"appeal": res.Appeal, "waiting_for_second_reviewer": res.Pending})
+	}
+}
+
+// handleStatements serves GET /v1/statements?since=YYYY-MM-DD[&after=cursor]: statements of
+// reasons for the restrictions made since, in the EU Transparency Database's submission
+// format (schema v2), at most 100 per answer — the body can be POSTed as it is. The next
+// page is in the Link header (rel="next").
+func handleStatements(src interface {
+	StatementSources(ctx context.Context, since time.Time, after string, limit int) ([]sqlstore.StatementSource, error)
+}, policy func() *standing.Policy) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		q := r.URL.Query()
+		since, err := parseSince(q.Get("since"))
+		if err != nil {
+			return err
+		}
+		after := q.Get("after")
+		p := policy()
+		out := []dsa.Statement{}
+		last := after
+		for len(out) < dsa.MaxBatch {
+			rows, err := src.StatementSources(r.Context(), since, last, dsa.MaxBatch)
+			if err != nil {
+				return err
+			}
+			for _, row := range rows {
+				last = row.Restriction.ID
+				reason, ok := p.Reason(row.Restriction.ReasonCode)
+				if !ok {
+					continue
+				}
+				st, err := dsa.FromRestriction(row.Restriction, reason, row.AccountCreated, row.Role, dsa.Options{})
+				if errors.Is(err, dsa.ErrNotADecision) {
+					continue
+				} else if err != nil {
+					return err
+				}
+				out = append(out, st)
+				if len(out) == dsa.MaxBatch {
+					break
+				}
+			}
+			if len(rows) < dsa.MaxBatch {
+				last = ""
+				break
+			}
+		}
+		if last != "" {
+			w.Header().Set("Link", `</v1/statements?since=`+url.QueryEscape(since.Format("2006-01-02"))+`&after=`+url.QueryEscape(last)+`>; rel="next"`)
+		}
+		return writeJSON(w, http.StatusOK, dsa.Submission{Statements: out})
+	}
+}
+
+func parseSince(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, standing.FieldErrorf(standing.EINVALID, "since", "since is required, as a date (2026-11-01) or an RFC 3339 time")
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, standing.FieldErrorf(standing.EINVALID, "since", "since must be a date (2026-11-01) or an RFC 3339 time, not %q", s)
+}
