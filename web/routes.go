@@ -24,6 +24,8 @@ func (s *Server) routes() []route {
 		{"GET /account", http.HandlerFunc(s.accountPage)},
 		{"POST /account/reactivate", s.form("Your account", "account", s.reactivate)},
 
+		{"GET /seller", http.HandlerFunc(s.sellerPage)},
+
 		{"GET /appeals", http.HandlerFunc(s.appealsPage)},
 		{"GET /appeals/new", http.HandlerFunc(s.newAppealPage)},
 		{"POST /appeals", http.HandlerFunc(s.submitAppeal)},

@@ -38,6 +38,7 @@ type Deps struct {
 	Explain  func(ctx context.Context, ruleID, accountID string) string
 	Standing auth.StandingFunc
 	Mails    standing.MailReader
+	Sellers  SellerSource
 	Clock    standing.Clock
 	Policy   func() *standing.Policy
 	Log      *slog.Logger
