@@ -24,6 +24,7 @@ import (
 	"standing/blob"
 	"standing/checker"
 	"standing/config"
+	"standing/erasure"
 	"standing/httpapi"
 	"standing/jobs"
 	"standing/metrics"
@@ -44,6 +45,7 @@ type App struct {
 	Metrics  *metrics.Registry
 	Auth     *auth.Service
 	Appeals  *appeals.Service
+	Erasure  *erasure.Service
 	Blobs    blob.Store
 
 	policy    atomic.Pointer[standing.Policy]
@@ -137,8 +139,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 // wirePages builds the pages people and reviewers use.
 func (a *App) wirePages() error {
 	standingOf := func(ctx context.Context, id string) (*standing.Standing, error) { return a.Checker.Standing(ctx, id) }
-	pages, err := web.New(web.Deps{Auth: a.Auth, Appeals: a.Appeals, Accounts: a.Store, Restrictions: a.Store, Audit: a.Store,
-		Standing: standingOf, Mails: a.Store, Sellers: a.sellers, Clock: a.Clock, Policy: a.Policy, Log: a.Log, Dev: a.Config.Dev})
+	pages, err := web.New(web.Deps{Auth: a.Auth, Appeals: a.Appeals, Erasure: a.Erasure, Accounts: a.Store, Restrictions: a.Store, Audit: a.Store,
+		Standing: standingOf, Mails: a.Store, Sellers: a.sellers, Orders: a.Store, Clock: a.Clock, Policy: a.Policy, Log: a.Log, Dev: a.Config.Dev})
 	if err != nil {
 		return err
 	}
@@ -193,7 +195,30 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
 	runCtx, stopJobs := context.WithCancel(ctx)
+	if a.DevClock != nil {
+		// Keep the dev clock's offset on disk as soon as it moves, so deadlines that
+		// passed stay passed even if the process is killed.
+		go func() {
+			for {
+				select {
+				case <-runCtx.Done():
+					return
+				case <-a.DevClock.Changed():
+					writeDevOffset(a.Config.DataDir, a.DevClock.Offset())
+				}
+			}
+		}()
+	}
+	// With several processes on one PostgreSQL database, each drops the accounts the others
+	// change from its check cache.
+	listening := make(chan struct{})
+	go a.Store.ListenChanges(runCtx, a.Checker.Invalidate, a.Checker.Reset, listening)
 	go func() {
+		select {
+		case <-listening:
+		case <-runCtx.Done():
+			return
+		}
 		start := time.Now()
 		n, err := a.Checker.Warm(runCtx, a.Store)
 		if err != nil && runCtx.Err() == nil {

@@ -34,7 +34,7 @@ func (s *smtpSink) NewSession(c *smtp.Conn) (smtp.Session, error) { return &sink
 type sinkSession struct{ sink *smtpSink }
 
 func (s *sinkSession) Mail(from string, opts *smtp.MailOptions) error { return nil }
-func (s *sinkSession) Rcpt(to string, opts *smtp.RcptOptions) error  { return nil }
+func (s *sinkSession) Rcpt(to string, opts *smtp.RcptOptions) error   { return nil }
 func (s *sinkSession) Data(r io.Reader) error {
 	m, err := mail.ReadMessage(r)
 	if err != nil {
@@ -161,5 +161,48 @@ func TestDeadlineJobSurvivesRestart(t *testing.T) {
 	st, err := a2.Store.Standing(ctx, acc.ID)
 	if err != nil || len(st.Restrictions) != 1 || st.Restrictions[0].ReasonCode != standing.ReasonEmailUnverified {
 		t.Fatalf("standing after the restart and the deadline = %+v, %v", st, err)
+	}
+}
+
+// TestTwoProcessesShareOnePostgres: a restriction written by one process reaches the check
+// cache of another process on the same PostgreSQL database.
+func TestTwoProcessesShareOnePostgres(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dsn := standingtest.PostgresURL(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	open := func() *app.App {
+		a, err := app.New(ctx, &config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), DatabaseURL: dsn, BaseURL: "http://standing.test"}, log, app.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close() })
+		return a
+	}
+	one, two := open(), open()
+	ready := make(chan struct{})
+	go two.Store.ListenChanges(ctx, two.Checker.Invalidate, two.Checker.Reset, ready)
+	<-ready
+	res, err := one.Store.CreateAccounts(ctx, []standing.NewAccount{{Role: standing.RoleBuyer, Email: "shared@example.com", Lifecycle: standing.LifecycleActive}}, "test")
+	if err != nil || res[0].Err != nil {
+		t.Fatal(err, res)
+	}
+	id := res[0].Account.ID
+	if d, err := two.Checker.Check(ctx, id, standing.CapPay); err != nil || !d.Allowed {
+		t.Fatalf("before: %+v %v", d, err)
+	}
+	if _, err := one.Store.Restrict(ctx, id, standing.NewRestriction{ReasonCode: standing.ReasonRiskReview}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		d, err := two.Checker.Check(ctx, id, standing.CapPay)
+		if err == nil && !d.Allowed {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the other process still allows pay: %+v %v", d, err)
+		}
+		time.Sleep(20 * time.Millisecond) // waiting for PostgreSQL to deliver the notification
 	}
 }

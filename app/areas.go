@@ -6,7 +6,7 @@ import "standing/httpapi"
 // returns its API routes — in the order they depend on each other.
 func (a *App) wireAreas() ([]httpapi.Route, error) {
 	var routes []httpapi.Route
-	for _, wire := range []func() ([]httpapi.Route, error){a.wireIdentity, a.wireRisk, a.wireAppeals, a.wireSellers} {
+	for _, wire := range []func() ([]httpapi.Route, error){a.wireIdentity, a.wireRisk, a.wireAppeals, a.wireSellers, a.wireErasure} {
 		r, err := wire()
 		if err != nil {
 			return nil, err

@@ -123,6 +123,18 @@ func (c *Cache) Invalidate(accountIDs []string) {
 	}
 }
 
+// Reset drops every entry: after a gap in change notifications nothing cached can be
+// trusted.
+func (c *Cache) Reset() {
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.Lock()
+		sh.m = make(map[string]*entry)
+		sh.gen++
+		sh.mu.Unlock()
+	}
+}
+
 // Len returns the number of accounts held.
 func (c *Cache) Len() int {
 	n := 0

@@ -14,7 +14,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-
 	"standing/evidence/evidencetest"
 )
 

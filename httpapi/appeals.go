@@ -24,16 +24,6 @@ type AppealDeps struct {
 	Policy func() *standing.Policy
 }
 
-// AppealRoutes are the appeals API and the statements-of-reasons export.
-func AppealRoutes(d AppealDeps) []Route {
-	return []Route{
-		{"POST /v1/appeals", standing.ScopeAppealsWrite, handleSubmitAppeal(d.Appeals)},
-		{"GET /v1/appeals/{id}", standing.ScopeAppealsRead, handleGetAppeal(d.Appeals)},
-		{"POST /v1/appeals/{id}/decision", standing.ScopeAppealsWrite, handleDecideAppeal(d.Appeals)},
-		{"GET /v1/statements", standing.ScopeStatements, handleStatements(d.Statements, d.Policy)},
-	}
-}
-
 // handleSubmitAppeal serves POST /v1/appeals: multipart/form-data with account_id,
 // restriction_id or order_id, statement, urgent, urgent_reason, and files in fields named
 // file_<document key> (file_card_photo, file_id_document, file_bank_statement, file_other).
@@ -163,6 +153,11 @@ func handleStatements(src interface {
 				last = row.Restriction.ID
 				reason, ok := p.Reason(row.Restriction.ReasonCode)
 				if !ok {
+					continue
+				}
+				// A restriction that removes nothing and closes no order (a seller's closure
+				// notice) announces a decision; the statement comes with the decision itself.
+				if row.Restriction.Removes == 0 && row.Restriction.OrderID == "" && row.Restriction.ReasonCode != standing.ReasonFlaggedRecipient {
 					continue
 				}
 				st, err := dsa.FromRestriction(row.Restriction, reason, row.AccountCreated, row.Role, dsa.Options{})

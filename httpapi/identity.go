@@ -18,22 +18,6 @@ type IdentityDeps struct {
 	Policy  func() *standing.Policy
 }
 
-// IdentityRoutes are the JSON forms of the sign-up, confirmation, sign-in and reset pages,
-// for marketplaces that host their own pages. They need no API key: like the pages, they
-// act for the person, who proves who they are with a password, a mailed secret, or a
-// session token (Authorization: Bearer ss_…).
-func IdentityRoutes(d IdentityDeps) []Route {
-	return []Route{
-		{"POST /v1/signup", "", handleSignUp(d.Auth)},
-		{"POST /v1/verify", "", handleVerify(d.Auth, d.Checker, d.Clock)},
-		{"POST /v1/verify/resend", "", handleResend(d.Auth)},
-		{"POST /v1/sessions", "", handleSignIn(d.Auth, d.Policy, d.Clock)},
-		{"DELETE /v1/sessions/current", "", handleSignOut(d.Auth)},
-		{"POST /v1/password-reset", "", handlePasswordReset(d.Auth)},
-		{"GET /v1/me", "", handleMe(d.Auth, d.Checker, d.Clock)},
-	}
-}
-
 func remoteIP(r *http.Request) string {
 	host := r.RemoteAddr
 	if i := strings.LastIndexByte(host, ':'); i > 0 {

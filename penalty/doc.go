@@ -54,8 +54,10 @@
 // With standing.EUPolicy.Enabled, Apply changes two kinds of sanction into notices:
 //
 //   - closure (P2B regulation, Art. 4): no closure is applied at once; a Notice of kind
-//     closure with EffectiveAt = now + ClosureNotice is returned. The caller schedules it;
-//     at EffectiveAt it calls ClosureStillDue and, if still due, applies
+//     closure with EffectiveAt = now + ClosureNotice is returned. The caller puts
+//     Notice.NoticeRestriction() on the store (it removes nothing, and the seller can
+//     appeal it before the closure) and schedules the closure; at EffectiveAt, unless that
+//     restriction was lifted, it calls ClosureStillDue and, if still due, applies
 //     Notice.Restriction().
 //   - suspension (DSA Art. 23, prior warning): a suspension in a ledger where the seller has
 //     no warning on record at now — no Warning of that ledger with At in
@@ -74,4 +76,11 @@
 // order event, so a recompute reads at most Window buckets per seller instead of every
 // order. Evaluate turns breaches into a warning first and into performance_breach points
 // once per WarningGrace period while the metric stays breached.
+//
+// # Fines, fees and the dashboard
+//
+// A Fine is a ledger entry the marketplace collects; a Fee is a platform fee whose
+// FeeRestriction pauses selling once it is unpaid past seller.fee_grace. SellerStanding is
+// everything the seller dashboard and GET /v1/sellers/{id}/standing show, assembled by the
+// store from these pieces and from Standing, PerfState.Metrics and PerfState.Series.
 package penalty

@@ -41,6 +41,27 @@ func (n Notice) Restriction() *standing.NewRestriction {
 	return n.Sanction.Restriction(n.EffectiveAt, n.LedgerTitle)
 }
 
+// NoticeRestriction returns, for a closure notice, the restriction that stands for the
+// announced closure until it takes effect: reason seller_violation, removing nothing, with
+// the notice's text as its message. It lets the seller appeal the closure before it
+// happens (P2B regulation, Art. 4) through the ordinary appeal flow, and shows the notice
+// wherever restrictions are shown. A caller that finds it lifted (an appeal overturned it)
+// when the closure is due cancels the closure. nil for a warning.
+func (n Notice) NoticeRestriction() *standing.NewRestriction {
+	if n.Kind != NoticeClosure {
+		return nil
+	}
+	var none standing.CapabilitySet
+	return &standing.NewRestriction{
+		ReasonCode: standing.ReasonSellerViolation,
+		Source:     standing.SourceSystem,
+		Actor:      "penalty",
+		Removes:    &none,
+		Message:    n.Text,
+		Note:       fmt.Sprintf("Closure notice: %s (ledger %s); takes effect on %s.", n.Sanction.reason(n.LedgerTitle), n.Ledger, standing.FormatTime(n.EffectiveAt)),
+	}
+}
+
 func closureNotice(p *standing.Policy, l *standing.Ledger, v Violation, s Sanction, now time.Time) Notice {
 	eff := now.Add(p.EU.ClosureNotice.D())
 	return Notice{
@@ -57,7 +78,7 @@ func warningNotice(l *standing.Ledger, v Violation, s Sanction, now time.Time) N
 		Kind: NoticeWarning, Ledger: l.Name, LedgerTitle: l.Title, ViolationID: v.ID,
 		IssuedAt: now, EffectiveAt: now, Sanction: s,
 		Text: fmt.Sprintf("Warning: %s, which would bring %s. As this is your first time, your store is not suspended now; "+
-			"the next time your points for %s bring a suspension, it will apply. Fix the cause shown on your seller dashboard, or appeal if the violation is wrong.",
+			"the next time your points for %s bring a suspension, it will apply. Fix the cause shown on your seller dashboard; if the violation is wrong, ask support to withdraw it.",
 			s.reason(l.Title), sanctionWords(s.Sanction), lowerFirst(l.Title)),
 	}
 }

@@ -111,6 +111,10 @@ func (s *PerfState) Update(before, after *OrderFacts) {
 	}
 }
 
+// Add adds the counts c to the bucket of c.Day: a store that builds the state from many
+// orders at once counts each order's contribution (as Update would) and adds it here.
+func (s *PerfState) Add(c DayCounts) { s.add(c, 1) }
+
 func (s *PerfState) add(c DayCounts, sign int32) {
 	var i int
 	var found bool
@@ -144,6 +148,11 @@ func (s *PerfState) Prune(p *standing.Policy, now time.Time) {
 	i, _ := slices.BinarySearchFunc(s.Days, from, byDay)
 	s.Days = slices.Delete(s.Days, 0, i)
 }
+
+// WindowDays returns the bucket day numbers (see DayOf) of the first and last day of the
+// performance window ending at now: the Window's number of UTC calendar days (rounded
+// up), the day of now included. A store sums the buckets of these days.
+func WindowDays(p *standing.Policy, now time.Time) (from, to int32) { return window(p, now) }
 
 // window returns the first and last day of the performance window ending at now: the
 // Window's number of UTC calendar days (rounded up), the day of now included.

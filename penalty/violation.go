@@ -23,8 +23,9 @@ const PerformanceLedger = "transaction"
 
 // Limits on a violation report; longer or larger input is refused, never cut.
 const (
-	MaxCaseIDLen = 200
-	MaxPoints    = 10000
+	MaxCaseIDLen   = 200
+	MaxPoints      = 10000
+	MaxEvidenceLen = 2000
 )
 
 // Violation is one recorded seller violation: the points of its type (or the reporter's)
@@ -42,7 +43,17 @@ type Violation struct {
 	// Points are the raw points; a ledger's daily cap may count fewer.
 	Points int       `json:"points"`
 	At     time.Time `json:"at"`
-	Note   string    `json:"note,omitempty"`
+	// Evidence is the reporter's reference to the evidence (a URL, a document or ticket
+	// number); Note is free text for the seller and the reviewers.
+	Evidence string `json:"evidence,omitempty"`
+	Note     string `json:"note,omitempty"`
+	// Actor is who reported it: an API key, a console user, or "performance".
+	Actor string `json:"actor,omitempty"`
+	// WithdrawnAt is set when the violation was withdrawn (reported in error, or overturned):
+	// it no longer counts, and the store leaves it out of the Record it passes to Apply.
+	WithdrawnAt  *time.Time `json:"withdrawn_at,omitempty"`
+	WithdrawnBy  string     `json:"withdrawn_by,omitempty"`
+	WithdrawNote string     `json:"withdraw_note,omitempty"`
 }
 
 // Report is a request to record a violation against a seller: what POST /v1/violations
@@ -52,8 +63,10 @@ type Report struct {
 	Type     string `json:"type"`
 	CaseID   string `json:"case_id,omitempty"`
 	// Points overrides the type's points; nil means the type's points from the policy.
-	Points *int   `json:"points,omitempty"`
-	Note   string `json:"note,omitempty"`
+	Points *int `json:"points,omitempty"`
+	// Evidence is a reference to the evidence: a URL, a document or ticket number.
+	Evidence string `json:"evidence,omitempty"`
+	Note     string `json:"note,omitempty"`
 	// At is when the violation happened; zero means now.
 	At time.Time `json:"at,omitzero"`
 }
@@ -108,7 +121,7 @@ func knownTypes(p *standing.Policy) string {
 // Resolve checks a report against the policy for an account of role at now and returns the
 // violation to record (without ID). Every error is EINVALID and names its field:
 // seller_id (missing, or the account is not a seller), type (unknown; the message lists the
-// known types), points (negative or above MaxPoints), case_id, note, at (in the future, or
+// known types), points (negative or above MaxPoints), case_id, evidence, note, at (in the future, or
 // so old its points would no longer count). When r.Points is nil the type's points apply.
 //
 // The store records the violation under a unique constraint on Key (or on seller_id, type
@@ -150,6 +163,13 @@ func Resolve(p *standing.Policy, role standing.Role, r Report, now time.Time) (V
 	if strings.ContainsFunc(caseID, func(c rune) bool { return c < ' ' || c == 0x7f }) {
 		return Violation{}, standing.FieldErrorf(standing.EINVALID, "case_id", "case_id must not contain control characters")
 	}
+	evidence := strings.TrimSpace(r.Evidence)
+	if len(evidence) > MaxEvidenceLen {
+		return Violation{}, standing.FieldErrorf(standing.EINVALID, "evidence", "evidence is longer than %d characters", MaxEvidenceLen)
+	}
+	if strings.ContainsFunc(evidence, func(c rune) bool { return c < ' ' || c == 0x7f }) {
+		return Violation{}, standing.FieldErrorf(standing.EINVALID, "evidence", "evidence must not contain control characters; put longer text in note")
+	}
 	if len(r.Note) > standing.MaxNoteLen {
 		return Violation{}, standing.FieldErrorf(standing.EINVALID, "note", "note is longer than %d characters", standing.MaxNoteLen)
 	}
@@ -165,7 +185,7 @@ func Resolve(p *standing.Policy, role standing.Role, r Report, now time.Time) (V
 	}
 	return Violation{
 		SellerID: sellerID, Type: typ.Code, Ledger: typ.Ledger, CaseID: caseID,
-		Points: points, At: at, Note: r.Note,
+		Points: points, At: at, Evidence: evidence, Note: r.Note,
 	}, nil
 }
 

@@ -18,6 +18,8 @@
 package rules
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -215,6 +217,45 @@ type Input struct {
 	Features map[string]any
 }
 
+// DecodeAttributes decodes an event's attributes, a JSON object, as rules see them: whole
+// numbers as int, others as double. The API and backtests decode alike, so a rule
+// compares the same values live and in a backtest.
+func DecodeAttributes(raw []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		m = map[string]any{}
+	}
+	return normalizeNumbers(m).(map[string]any), nil
+}
+
+// normalizeNumbers turns json.Numbers into int64 where whole and float64 otherwise.
+func normalizeNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalizeNumbers(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = normalizeNumbers(e)
+		}
+		return x
+	}
+	return v
+}
+
 // NewInput returns the input for an event on an account with the given features.
 func NewInput(e Event, a standing.Account, features map[string]any) Input {
 	return Input{Event: EventVars(e), Account: AccountVars(a), Features: features}
@@ -283,6 +324,9 @@ type Program struct {
 	refs     []path // the fields the expression reads, in source order
 	needs    needs  // the known fields among refs, by variable
 	estimate uint64
+	// types, when not nil, are the only event types the expression can be true for: it
+	// requires event.type == "x" or event.type in [...] in a conjunction.
+	types []string
 }
 
 // path is a chain of constant field names from a variable: ["features", "ip_vpn"].
@@ -386,7 +430,7 @@ func Compile(r Rule) (*Program, error) {
 	if err != nil {
 		return nil, exprError(1, 1, "the expression cannot be prepared: %v", err)
 	}
-	return &Program{rule: r, prg: prg, refs: w.refs, needs: w.needs, estimate: est.Max}, nil
+	return &Program{rule: r, prg: prg, refs: w.refs, needs: w.needs, estimate: est.Max, types: guardTypes(native.Expr())}, nil
 }
 
 func costString(c uint64) string {
@@ -418,6 +462,88 @@ func issuesError(errs []*cel.Error) *standing.Error {
 		}
 	}
 	return standing.FieldErrorf(standing.EINVALID, "expression", "%s", strings.Join(parts, "; "))
+}
+
+// guardTypes returns the event types an expression can be true for, when it says so in a
+// way that needs no evaluation: event.type == "x", event.type in ["x", "y"], a conjunction
+// with such a guard on either side, or a disjunction of guarded sides. nil means any type.
+// A rule whose guard excludes an event's type gives false for it (&& is false whenever a
+// side is, even if the other side fails), so the engine may skip it.
+func guardTypes(e ast.Expr) []string {
+	if e.Kind() != ast.CallKind {
+		return nil
+	}
+	c := e.AsCall()
+	args := c.Args()
+	isType := func(x ast.Expr) bool {
+		p, ok := chain(x, nil)
+		return ok && len(p) == 2 && p[0] == "event" && p[1] == "type"
+	}
+	lit := func(x ast.Expr) (string, bool) {
+		if x.Kind() != ast.LiteralKind {
+			return "", false
+		}
+		v, ok := x.AsLiteral().(types.String)
+		return string(v), ok
+	}
+	switch c.FunctionName() {
+	case operators.LogicalAnd:
+		if len(args) == 2 {
+			l, r := guardTypes(args[0]), guardTypes(args[1])
+			switch {
+			case l == nil:
+				return r
+			case r == nil:
+				return l
+			}
+			var both []string
+			for _, t := range l {
+				if slices.Contains(r, t) {
+					both = append(both, t)
+				}
+			}
+			if both == nil {
+				both = []string{}
+			}
+			return both
+		}
+	case operators.LogicalOr:
+		if len(args) == 2 {
+			l, r := guardTypes(args[0]), guardTypes(args[1])
+			if l == nil || r == nil {
+				return nil
+			}
+			out := slices.Clone(l)
+			for _, t := range r {
+				if !slices.Contains(out, t) {
+					out = append(out, t)
+				}
+			}
+			return out
+		}
+	case operators.Equals:
+		if len(args) == 2 {
+			if v, ok := lit(args[1]); ok && isType(args[0]) {
+				return []string{v}
+			}
+			if v, ok := lit(args[0]); ok && isType(args[1]) {
+				return []string{v}
+			}
+		}
+	case operators.In:
+		if len(args) == 2 && isType(args[0]) && args[1].Kind() == ast.ListKind {
+			out := []string{}
+			for _, el := range args[1].AsList().Elements() {
+				v, ok := lit(el)
+				if !ok {
+					return nil
+				}
+				out = append(out, v)
+			}
+			return out
+		}
+	}
+	return nil
 }
 
 // walker collects the fields an expression reads and refuses unknown ones.
@@ -751,6 +877,11 @@ type Engine struct {
 	policy *standing.Policy
 	progs  []*Program
 	needs  needs
+	// byType holds, for each event type some rule guards on, the enabled programs that
+	// can fire for it, in engine order; anyType the enabled programs with no guard, for
+	// the other types.
+	byType  map[string][]*Program
+	anyType []*Program
 }
 
 // NewEngine validates and compiles the rules against the policy. Disabled rules are
@@ -784,6 +915,25 @@ func NewEngine(p *standing.Policy, rules []Rule) (*Engine, error) {
 				for _, f := range fields {
 					e.needs.add(root, f)
 				}
+			}
+		}
+	}
+	e.byType = map[string][]*Program{}
+	for _, p := range e.progs {
+		for _, t := range p.types {
+			e.byType[t] = nil
+		}
+	}
+	for _, p := range e.progs {
+		if !p.rule.Enabled {
+			continue
+		}
+		if p.types == nil {
+			e.anyType = append(e.anyType, p)
+		}
+		for t := range e.byType {
+			if p.types == nil || slices.Contains(p.types, t) {
+				e.byType[t] = append(e.byType[t], p)
 			}
 		}
 	}
@@ -867,10 +1017,13 @@ type RestrictionAction struct {
 func (e *Engine) Evaluate(in Input) Evaluation {
 	v := prepare(in, e.needs)
 	var ev Evaluation
-	for _, p := range e.progs {
-		if !p.rule.Enabled {
-			continue
+	progs := e.anyType
+	if typ, ok := in.Event["type"].(string); ok {
+		if list, guarded := e.byType[typ]; guarded {
+			progs = list
 		}
+	}
+	for _, p := range progs {
 		res, err := p.eval(v)
 		if err != nil {
 			ev.Errors = append(ev.Errors, RuleError{RuleID: p.rule.ID, Version: p.rule.Version, Message: standing.ErrorMessage(err)})

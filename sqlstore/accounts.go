@@ -136,14 +136,19 @@ func (t *tx) createAccount(n *standing.NewAccount, actor string) (standing.Accou
 
 // setLifecycle moves an account to next, with an audit entry.
 func (t *tx) setLifecycle(a *standing.Account, next standing.Lifecycle, actor, reason, personal string) error {
-	if err := a.Lifecycle.Transition(next); err != nil {
-		return err
-	}
 	st, err := t.standing(a.ID)
 	if err != nil {
 		return err
 	}
-	before := summaryJSON(&st)
+	return t.setLifecycleOf(a, &st, next, actor, reason, personal)
+}
+
+// setLifecycleOf is setLifecycle for a caller that already read the account's standing.
+func (t *tx) setLifecycleOf(a *standing.Account, st *standing.Standing, next standing.Lifecycle, actor, reason, personal string) error {
+	if err := a.Lifecycle.Transition(next); err != nil {
+		return err
+	}
+	before := summaryJSON(st)
 	st.Lifecycle = next
 	if _, err := t.exec("UPDATE accounts SET lifecycle = ?, updated_at = ? WHERE id = ?", next, ts(t.now), a.ID); err != nil {
 		return err
@@ -151,5 +156,5 @@ func (t *tx) setLifecycle(a *standing.Account, next standing.Lifecycle, actor, r
 	a.Lifecycle = next
 	t.touch(a.ID)
 	return t.audit(standing.AuditEntry{AccountID: a.ID, Actor: actor, Action: standing.AuditLifecycleChanged,
-		Reason: reason, Before: before, After: summaryJSON(&st), Personal: personal})
+		Reason: reason, Before: before, After: summaryJSON(st), Personal: personal})
 }

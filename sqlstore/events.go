@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"time"
 
@@ -66,4 +67,47 @@ func attrs(v map[string]any) json.RawMessage {
 	}
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// SweepEvents deletes events that occurred before the time (the policy's event retention),
+// with their rule hits, a chunk per transaction so writers are never held up for long. It
+// returns how many events it deleted.
+func (s *Store) SweepEvents(ctx context.Context, before time.Time) (int, error) {
+	total := 0
+	for {
+		n, err := s.sweep(ctx, "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE occurred_at < ? LIMIT 5000)", ts(before))
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < 5000 {
+			break
+		}
+	}
+	_, err := s.sweep(ctx, "DELETE FROM rule_hits WHERE at < ?", ts(before))
+	return total, err
+}
+
+// Event returns one stored event with the decision taken on it; ENOTFOUND if none.
+func (s *Store) Event(ctx context.Context, id string) (standing.Event, *standing.EventDecision, error) {
+	var e standing.Event
+	var account sql.NullString
+	var at, received int64
+	var attrs, result string
+	err := s.queryRow(ctx, "SELECT id, account_id, type, occurred_at, received_at, ip, device_id, attributes, result FROM events WHERE id = ?", id).
+		Scan(&e.ID, &account, &e.Type, &at, &received, &e.IP, &e.DeviceID, &attrs, &result)
+	if err == sql.ErrNoRows {
+		return e, nil, standing.Errorf(standing.ENOTFOUND, "no event %q", id)
+	} else if err != nil {
+		return e, nil, translate(err)
+	}
+	e.AccountID, e.Time, e.ReceivedAt, e.Attributes = account.String, fromTS(at), fromTS(received), json.RawMessage(attrs)
+	if result == "" {
+		return e, nil, nil
+	}
+	var d standing.EventDecision
+	if err := json.Unmarshal([]byte(result), &d); err != nil {
+		return e, nil, err
+	}
+	return e, &d, nil
 }

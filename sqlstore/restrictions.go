@@ -177,6 +177,9 @@ func (t *tx) restrict(a standing.Account, st *standing.Standing, nr standing.New
 	if err := t.mailRestriction(a, r); err != nil {
 		return r, err
 	}
+	if err := t.emit(standing.WebhookAccountRestricted, a.ID, restrictionData(r)); err != nil {
+		return r, err
+	}
 	actor := r.Actor
 	if r.Source == standing.SourceRule && r.RuleID != "" {
 		actor = "rule:" + r.RuleID
@@ -243,6 +246,13 @@ func (t *tx) end(r standing.Restriction, state standing.RestrictionState, actor,
 		}
 	}
 	t.touch(r.AccountID)
+	hook := standing.WebhookRestrictionLifted
+	if state == standing.RestrictionExpired {
+		hook = standing.WebhookRestrictionExpired
+	}
+	if err := t.emit(hook, r.AccountID, restrictionData(r)); err != nil {
+		return r, err
+	}
 	err = t.audit(standing.AuditEntry{AccountID: r.AccountID, Actor: actor, Action: action, SubjectID: r.ID,
 		Reason: r.ReasonCode, Before: before, After: summaryJSON(&st), Personal: note})
 	return r, err

@@ -318,6 +318,10 @@ func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
 		_ = sqlTx.Rollback()
 		return translate(err)
 	}
+	if err := t.notifyChanges(); err != nil {
+		_ = sqlTx.Rollback()
+		return translate(err)
+	}
 	if err := sqlTx.Commit(); err != nil {
 		return translate(err)
 	}

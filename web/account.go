@@ -16,6 +16,7 @@ type accountData struct {
 	LifecycleWords string
 	ConfirmBy      string
 	Restrictions   []restrictionView
+	ClosedOrders   []orderView
 }
 
 // restrictionView is a restriction in the words the person reads: why, what is paused,
@@ -94,6 +95,17 @@ func (s *Server) accountData(r *http.Request, acc *standing.Account) (accountDat
 				standing.FormatTime(now.Add(p.Appeals.ReviewTarget.D())) + " (within " + hours(p.Appeals.ReviewTarget.D()) + ")."
 		}
 		d.Restrictions = append(d.Restrictions, v)
+	}
+	if s.d.Orders != nil {
+		views, err := s.orderViews(r.Context(), acc.ID)
+		if err != nil {
+			return d, err
+		}
+		for _, o := range views {
+			if o.Closed {
+				d.ClosedOrders = append(d.ClosedOrders, o)
+			}
+		}
 	}
 	return d, nil
 }

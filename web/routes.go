@@ -23,8 +23,17 @@ func (s *Server) routes() []route {
 		{"POST /reset", s.form("Reset your password", "reset", s.reset)},
 		{"GET /account", http.HandlerFunc(s.accountPage)},
 		{"POST /account/reactivate", s.form("Your account", "account", s.reactivate)},
+		{"GET /account/delete", http.HandlerFunc(s.deletePage)},
+		{"POST /account/delete", s.form("Delete your account", "account_delete", s.deleteAccount)},
+		{"GET /orders", http.HandlerFunc(s.ordersPage)},
+		{"GET /track", http.HandlerFunc(s.trackPage)},
+		{"GET /track/{number}", http.HandlerFunc(s.trackPage)},
 
 		{"GET /seller", http.HandlerFunc(s.sellerPage)},
+		{"GET /console/sellers", http.HandlerFunc(s.consoleSellerFind)},
+		{"GET /console/sellers/{id}", http.HandlerFunc(s.consoleSellerPage)},
+		{"POST /console/sellers/{id}/violations", s.form("Seller", "message", s.consoleReportViolation)},
+		{"POST /console/violations/{id}/withdraw", s.form("Seller", "message", s.consoleWithdrawViolation)},
 
 		{"GET /appeals", http.HandlerFunc(s.appealsPage)},
 		{"GET /appeals/new", http.HandlerFunc(s.newAppealPage)},
@@ -41,6 +50,9 @@ func (s *Server) routes() []route {
 		{"POST /console/appeals/{id}/claim", s.form("Appeal", "console_case", s.consoleClaim)},
 		{"POST /console/appeals/{id}/decide", s.form("Appeal", "console_case", s.consoleDecide)},
 		{"GET /console/evidence/{id}", http.HandlerFunc(s.consoleEvidence)},
+		{"GET /console/accounts", http.HandlerFunc(s.consoleAccount)},
+		{"POST /console/accounts/{id}/restore", s.form("Account", "console_account", s.consoleRestore)},
+		{"POST /console/accounts/{id}/delete", s.form("Account", "console_account", s.consoleDelete)},
 	}
 	if s.d.Dev {
 		rs = append(rs,

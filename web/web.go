@@ -19,6 +19,8 @@ import (
 	"standing"
 	"standing/appeals"
 	"standing/auth"
+	"standing/erasure"
+	"standing/identity"
 )
 
 //go:embed templates/*.html
@@ -31,6 +33,7 @@ var staticFS embed.FS
 type Deps struct {
 	Auth         *auth.Service
 	Appeals      *appeals.Service
+	Erasure      *erasure.Service
 	Accounts     standing.AccountReader
 	Restrictions standing.RestrictionReader
 	Audit        standing.AuditLog
@@ -39,6 +42,7 @@ type Deps struct {
 	Standing auth.StandingFunc
 	Mails    standing.MailReader
 	Sellers  SellerSource
+	Orders   OrderSource
 	Clock    standing.Clock
 	Policy   func() *standing.Policy
 	Log      *slog.Logger
@@ -283,3 +287,5 @@ func clearSession(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
 }
+
+func normEmail(s string) (string, error) { return identity.Email(s) }

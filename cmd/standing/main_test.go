@@ -284,3 +284,84 @@ func TestMailList(t *testing.T) {
 		t.Fatalf("mail list = %v\n%s", err, out)
 	}
 }
+
+// TestKill9DuringErasure: the process is killed (SIGKILL) in the middle of an erasure;
+// after a restart the erasure completes and its certificate counts every step once.
+func TestKill9DuringErasure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "standing")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	base := "http://" + addr
+	start := func(env ...string) *exec.Cmd {
+		cmd := exec.Command(bin, "serve", "--dev", "--addr", addr, "--data-dir", dir)
+		cmd.Env = append(os.Environ(), env...)
+		cmd.Stderr = io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		waitReady(t, base)
+		return cmd
+	}
+	out, err := exec.Command(bin, "apikey", "create", "--data-dir", dir, "--name", "k", "--scopes", "all").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := lastLine(string(out))
+	cmd := start("STANDING_TEST_CRASH_ERASURE=4")
+	_, acc := call(t, "POST", base+"/v1/accounts", key, `{"role":"buyer","email":"crash@example.com","lifecycle":"active"}`)
+	id := acc["id"].(string)
+	for i := 0; i < 3; i++ {
+		call(t, "POST", base+"/v1/accounts/"+id+"/restrictions", key, `{"reason_code":"buyer_complaints","note":"note `+fmt.Sprint(i)+`"}`)
+	}
+	status, er := call(t, "POST", base+"/v1/accounts/"+id+"/erasure", key, `{"confirm_email":"crash@example.com","phrase":"Deactivate my account","reason":"Other"}`)
+	if status != 202 {
+		t.Fatalf("request = %d %v", status, er)
+	}
+	// The process may die before it answers: the erasure starts as soon as the clock moves.
+	if resp, err := http.Post(base+"/dev/clock", "application/json", strings.NewReader(`{"advance":"24h"}`)); err == nil {
+		resp.Body.Close()
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if ee, ok := err.(*exec.ExitError); !ok || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+			t.Fatalf("the process ended with %v, want SIGKILL", err)
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the erasure did not reach the crash point")
+	}
+	cmd = start()
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	var got map[string]any
+	for i := 0; i < 200; i++ {
+		_, got = call(t, "GET", base+"/v1/erasures/"+er["id"].(string), key, "")
+		if got["state"] == "awaiting_marketplace" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond) // waiting for the restarted process's job runner
+	}
+	if got["state"] != "awaiting_marketplace" {
+		t.Fatalf("after the restart the erasure is %v", got)
+	}
+	stores := got["certificate"].(map[string]any)["stores"].([]any)
+	removed := map[string]float64{}
+	for _, s := range stores {
+		for k, v := range s.(map[string]any)["removed"].(map[string]any) {
+			removed[k] += v.(float64)
+		}
+	}
+	if removed["restriction_notes"] != 4 || removed["profile"] != 1 || removed["mails"] != 4 || removed["audit_personal_data"] != 3 {
+		t.Fatalf("certificate counts after the crash = %v", removed)
+	}
+	if status, acc := call(t, "GET", base+"/v1/accounts/"+id, key, ""); status != 200 || acc["lifecycle"] != "erased" || acc["email"] != nil {
+		t.Fatalf("account after the erasure = %d %v", status, acc)
+	}
+}

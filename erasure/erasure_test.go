@@ -1,0 +1,120 @@
+package erasure_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"standing"
+	"standing/app/apptest"
+)
+
+func backends(t *testing.T, fn func(t *testing.T, e *apptest.Env)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, apptest.New(t, apptest.Options{})) })
+	t.Run("postgres", func(t *testing.T) { fn(t, apptest.New(t, apptest.Options{Postgres: true})) })
+}
+
+func request(e *apptest.Env, id, email string, forfeit bool) apptest.Response {
+	return e.API("POST", "/v1/accounts/"+id+"/erasure", map[string]any{"confirm_email": email, "phrase": "Deactivate my account",
+		"reason": "I no longer use this account", "forfeit_wallet": forfeit})
+}
+
+func TestPreconditions(t *testing.T) {
+	backends(t, func(t *testing.T, e *apptest.Env) {
+		buyer := e.CreateAccount("buyer", "leaving@example.com")
+		seller := e.CreateAccount("seller", "shop@example.com")
+		order := e.MustAPI("POST", "/v1/orders", map[string]any{"buyer_id": buyer, "seller_id": seller, "amount": 1999, "currency": "EUR", "status": "paid"}, http.StatusCreated)
+		oid := order["id"].(string)
+		// Each failing precondition blocks with its own message.
+		r := request(e, buyer, "leaving@example.com", false)
+		if r.Status != http.StatusConflict || r.JSON()["field"] != "orders" || !strings.Contains(r.JSON()["detail"].(string), "on their way") {
+			t.Fatalf("with a paid order = %d %s", r.Status, r.Body)
+		}
+		e.MustAPI("POST", "/v1/disputes", map[string]any{"order_id": oid, "reason": "not_received"}, http.StatusCreated)
+		e.MustAPI("PATCH", "/v1/orders/"+oid, map[string]any{"status": "shipped"}, http.StatusOK)
+		e.MustAPI("PATCH", "/v1/orders/"+oid, map[string]any{"status": "completed"}, http.StatusOK)
+		r = request(e, buyer, "leaving@example.com", false)
+		if r.Status != http.StatusConflict || r.JSON()["field"] != "disputes" {
+			t.Fatalf("with an open dispute = %d %s", r.Status, r.Body)
+		}
+		disputes := e.MustAPI("GET", "/v1/accounts/"+buyer+"/orders", nil, 200)
+		_ = disputes
+		d := firstDispute(t, e, buyer)
+		e.MustAPI("PATCH", "/v1/disputes/"+d, map[string]any{"status": "resolved", "outcome": "refunded"}, http.StatusOK)
+		e.MustAPI("POST", "/v1/accounts/"+buyer+"/wallet", map[string]any{"currency": "EUR", "balance": 1250}, http.StatusOK)
+		r = request(e, buyer, "leaving@example.com", false)
+		if r.Status != http.StatusConflict || r.JSON()["field"] != "forfeit_wallet" || !strings.Contains(r.JSON()["detail"].(string), "12.50 EUR") {
+			t.Fatalf("with money in the wallet = %d %s", r.Status, r.Body)
+		}
+		for _, bad := range []map[string]any{
+			{"confirm_email": "other@example.com", "phrase": "Deactivate my account", "reason": "Other", "forfeit_wallet": true},
+			{"confirm_email": "leaving@example.com", "phrase": "Deactivate my acount", "reason": "Other", "forfeit_wallet": true},
+			{"confirm_email": "leaving@example.com", "phrase": "Deactivate my account", "reason": "because", "forfeit_wallet": true},
+		} {
+			if r := e.API("POST", "/v1/accounts/"+buyer+"/erasure", bad); r.Status != 422 {
+				t.Errorf("request %v = %d %s", bad, r.Status, r.Body)
+			}
+		}
+		// The forfeiture tick lets a positive balance through; the certificate records it.
+		r = request(e, buyer, "leaving@example.com", true)
+		if r.Status != http.StatusAccepted {
+			t.Fatalf("with the forfeiture = %d %s", r.Status, r.Body)
+		}
+		var er standing.Erasure
+		r.Decode(t, &er)
+		if len(er.Forfeited) != 1 || er.Forfeited[0].Amount != 1250 {
+			t.Fatalf("forfeited = %+v", er.Forfeited)
+		}
+		e.Advance("24h")
+		got := e.MustAPI("GET", "/v1/erasures/"+er.ID, nil, 200)
+		cert := got["certificate"].(map[string]any)
+		if f := cert["forfeited"].([]any); len(f) != 1 || f[0].(map[string]any)["amount"] != 1250.0 {
+			t.Fatalf("certificate forfeited = %v", cert["forfeited"])
+		}
+	})
+}
+
+func firstDispute(t *testing.T, e *apptest.Env, account string) string {
+	t.Helper()
+	ds, err := e.App.Store.Disputes(context.Background(), account, 10)
+	if err != nil || len(ds) == 0 {
+		t.Fatalf("disputes of %s: %v %v", account, ds, err)
+	}
+	return ds[0].ID
+}
+
+func TestRestoreWithinGraceOnly(t *testing.T) {
+	backends(t, func(t *testing.T, e *apptest.Env) {
+		id := e.CreateAccount("buyer", "oops@example.com")
+		e.MustAPI("POST", "/v1/accounts/"+id+"/erasure", map[string]any{"confirm_email": "oops@example.com", "phrase": "deactivate  MY account", "reason": "Other"}, http.StatusAccepted)
+		if got := e.MustAPI("POST", "/v1/check", map[string]any{"account_id": id, "capability": "login"}, 200); got["allowed"] != false || got["reason_code"] != "self_deleted" {
+			t.Fatalf("during the grace period: %v", got)
+		}
+		if r := request(e, id, "oops@example.com", false); r.Status != http.StatusConflict {
+			t.Fatalf("a second request = %d", r.Status)
+		}
+		e.Advance("23h")
+		restored := e.MustAPI("DELETE", "/v1/accounts/"+id+"/erasure", nil, http.StatusOK)
+		if restored["state"] != "cancelled" {
+			t.Fatalf("restore = %v", restored)
+		}
+		acc := e.MustAPI("GET", "/v1/accounts/"+id, nil, 200)
+		if acc["lifecycle"] != "active" || len(acc["restrictions"].([]any)) != 0 {
+			t.Fatalf("after restore: %v", acc)
+		}
+		e.Advance("2h")
+		if acc := e.MustAPI("GET", "/v1/accounts/"+id, nil, 200); acc["lifecycle"] != "active" || acc["email"] != "oops@example.com" {
+			t.Fatalf("a restored account was erased anyway: %v", acc)
+		}
+		// Ask again and let the grace pass: afterwards the account is gone for good.
+		e.MustAPI("POST", "/v1/accounts/"+id+"/erasure", map[string]any{"confirm_email": "oops@example.com", "phrase": "Deactivate my account", "reason": "Other"}, http.StatusAccepted)
+		e.Advance("24h")
+		r := e.API("DELETE", "/v1/accounts/"+id+"/erasure", nil)
+		if r.Status != http.StatusConflict || !strings.Contains(r.JSON()["detail"].(string), "gone for good") {
+			t.Fatalf("restore after the grace = %d %s", r.Status, r.Body)
+		}
+		// The email can sign up again.
+		e.MustAPI("POST", "/v1/accounts", map[string]any{"role": "buyer", "email": "oops@example.com"}, http.StatusCreated)
+	})
+}

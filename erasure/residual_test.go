@@ -1,0 +1,217 @@
+package erasure_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"standing/app/apptest"
+	"standing/blob"
+	"standing/evidence/evidencetest"
+	"standing/sqlstore"
+)
+
+// person fills one account with every kind of data Standing keeps, each field carrying the
+// person's marker, and returns the account id and the order's tracking number.
+func person(t *testing.T, e *apptest.Env, marker, ip, seller string) (string, string) {
+	t.Helper()
+	email := marker + "@example.com"
+	acc := e.MustAPI("POST", "/v1/accounts", map[string]any{"role": "buyer", "email": email, "lifecycle": "active",
+		"name": marker + " Person", "phone": "+49 151 " + phoneOf(marker), "external_id": "ext-" + marker}, http.StatusCreated)
+	id := acc["id"].(string)
+	// A password through the reset mail, then a session.
+	e.MustAPI("POST", "/v1/password-reset", map[string]any{"email": email}, http.StatusAccepted)
+	ms, _ := e.App.Store.Mails(context.Background(), email, 1)
+	tok := regexp.MustCompile(`token=(\S+)`).FindStringSubmatch(ms[0].Text)[1]
+	e.MustAPI("POST", "/v1/password-reset", map[string]any{"token": tok, "password": "a long " + marker + " phrase"}, http.StatusOK)
+	e.MustAPI("POST", "/v1/sessions", map[string]any{"email": email, "password": "a long " + marker + " phrase"}, http.StatusCreated)
+	// The marketplace's ledger and events.
+	tracking := "TRK" + strings.ToUpper(marker[len(marker)-1:]) + "123"
+	o := e.MustAPI("POST", "/v1/orders", map[string]any{"buyer_id": id, "seller_id": seller, "amount": 500, "currency": "EUR", "status": "paid",
+		"recipient_name": marker + " Recipient", "tracking_number": tracking,
+		"shipping_address": map[string]any{"line1": "1 " + marker + " Street", "city": "Berlin", "country": "DE"}}, http.StatusCreated)
+	oid := o["id"].(string)
+	e.MustAPI("POST", "/v1/disputes", map[string]any{"order_id": oid, "reason": "not_received"}, http.StatusCreated)
+	e.MustAPI("PATCH", "/v1/orders/"+oid, map[string]any{"status": "shipped"}, http.StatusOK)
+	e.MustAPI("PATCH", "/v1/orders/"+oid, map[string]any{"status": "completed"}, http.StatusOK)
+	ds, _ := e.App.Store.Disputes(context.Background(), id, 10)
+	e.MustAPI("PATCH", "/v1/disputes/"+ds[0].ID, map[string]any{"status": "resolved", "outcome": "refunded"}, http.StatusOK)
+	e.MustAPI("POST", "/v1/events", map[string]any{"id": "evt-" + marker, "type": "login_succeeded", "account_id": id, "ip": ip,
+		"device_id": "dev-" + marker, "attributes": map[string]any{"name": marker + " Person", "phone": "+49 151 " + phoneOf(marker), "note": marker}}, http.StatusOK)
+	// A restriction with a note, and an appeal with a statement, evidence and a message.
+	r := e.MustAPI("POST", "/v1/accounts/"+id+"/restrictions", map[string]any{"reason_code": "buyer_complaints", "note": "called " + marker}, http.StatusCreated)
+	a, err := e.App.Appeals.Submit(context.Background(), newAppeal(id, r["id"].(string), "my statement "+marker))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := e.App.Appeals.Upload(context.Background(), id, "other", "file_other", marker+".pdf", bytes.NewReader(evidencetest.PDF("Statement of "+marker)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.App.Appeals.Reply(context.Background(), id, a.ID, "more from "+marker, []string{ev.ID}); err != nil {
+		t.Fatal(err)
+	}
+	e.MustAPI("POST", "/v1/restrictions/"+r["id"].(string)+"/lift", map[string]any{"note": "lifted for " + marker}, http.StatusOK)
+	return id, tracking
+}
+
+func phoneOf(marker string) string {
+	if strings.HasSuffix(marker, "a") {
+		return "9990 0011"
+	}
+	return "9990 0022"
+}
+
+// TestNoResidualData: after an erasure, a scan of every text column of every table and of
+// every stored file finds no marker of the erased account, while the other account's
+// markers are all still there.
+func TestNoResidualData(t *testing.T) { backends(t, testNoResidualData) }
+
+func testNoResidualData(t *testing.T, e *apptest.Env) {
+	received := 0
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { received++ }))
+	defer hook.Close()
+	e.MustAPI("POST", "/v1/webhooks", map[string]any{"url": hook.URL}, http.StatusCreated)
+	seller := e.CreateAccount("seller", "seller@example.com")
+	erased, tracking := person(t, e, "zqxmarka", "203.0.113.77", seller)
+	person(t, e, "zqxmarkb", "198.51.100.23", seller)
+	e.RunJobs()
+
+	gone := []string{"zqxmarka", "203.0.113.77", "99900011", "9990 0011"}
+	kept := []string{"zqxmarkb", "198.51.100.23"}
+	if n := scan(t, e, gone[0]); n == 0 {
+		t.Fatal("the marker is nowhere before the erasure; the scan cannot see it")
+	}
+	r := e.MustAPI("POST", "/v1/accounts/"+erased+"/erasure", map[string]any{"confirm_email": "zqxmarka@example.com",
+		"phrase": "Deactivate my account", "reason": "Privacy concerns"}, http.StatusAccepted)
+	e.Advance("24h")
+	e.MustAPI("POST", "/v1/erasures/"+r["id"].(string)+"/confirmations", map[string]any{"erased": []string{"reviews", "messages"}}, http.StatusOK)
+	e.RunJobs()
+
+	for _, m := range gone {
+		if n := scan(t, e, m); n != 0 {
+			t.Errorf("%q of the erased account is still in %d places", m, n)
+		}
+	}
+	for _, m := range kept {
+		if n := scan(t, e, m); n == 0 {
+			t.Errorf("%q of the other account is gone too", m)
+		}
+	}
+	// The parcel can still be tracked, without personal data.
+	tr := e.Do("GET", "/v1/track/"+tracking, "", nil)
+	if tr.Status != 200 || tr.JSON()["status"] != "completed" || strings.Contains(string(tr.Body), "zqxmarka") {
+		t.Fatalf("tracking after the erasure = %d %s", tr.Status, tr.Body)
+	}
+	// The audit chain still verifies.
+	if _, problem, err := e.App.Store.VerifyAudit(context.Background()); err != nil || problem != nil {
+		t.Fatalf("audit chain after the erasure: %+v %v", problem, err)
+	}
+	cert := e.MustAPI("GET", "/v1/erasures/"+r["id"].(string), nil, 200)
+	if cert["state"] != "done" || cert["finished_at"] == nil {
+		t.Fatalf("erasure = %v", cert)
+	}
+	if received == 0 {
+		t.Error("the webhook receiver got nothing; the test did not exercise webhook payloads")
+	}
+}
+
+// scan counts the places a marker appears: every text column of every table, and every
+// stored evidence file.
+func scan(t *testing.T, e *apptest.Env, marker string) int {
+	t.Helper()
+	ctx := context.Background()
+	var db *sql.DB
+	var err error
+	var cols [][2]string
+	if e.App.Store.Dialect() == sqlstore.Postgres {
+		db, err = sql.Open("pgx", e.App.Config.DatabaseURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.QueryContext(ctx, `SELECT table_name, column_name FROM information_schema.columns
+			WHERE table_schema = current_schema() AND data_type IN ('text', 'character varying')`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var tbl, col string
+			rows.Scan(&tbl, &col)
+			cols = append(cols, [2]string{tbl, col})
+		}
+		rows.Close()
+	} else {
+		db, err = sql.Open("sqlite", filepath.Join(e.App.Config.DataDir, "standing.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.QueryContext(ctx, "SELECT name FROM sqlite_master WHERE type = 'table'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tables []string
+		for rows.Next() {
+			var n string
+			rows.Scan(&n)
+			tables = append(tables, n)
+		}
+		rows.Close()
+		for _, tbl := range tables {
+			info, err := db.QueryContext(ctx, fmt.Sprintf("PRAGMA table_info(%q)", tbl))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for info.Next() {
+				var cid, notnull, pk int
+				var name, typ string
+				var def any
+				info.Scan(&cid, &name, &typ, &notnull, &def, &pk)
+				if strings.Contains(strings.ToUpper(typ), "TEXT") {
+					cols = append(cols, [2]string{tbl, name})
+				}
+			}
+			info.Close()
+		}
+	}
+	defer db.Close()
+	if len(cols) < 20 {
+		t.Fatalf("found only %d text columns; the scan is broken", len(cols))
+	}
+	found := 0
+	for _, c := range cols {
+		var n int
+		q := fmt.Sprintf(`SELECT COUNT(*) FROM %q WHERE lower(CAST(%q AS TEXT)) LIKE $1`, c[0], c[1])
+		if err := db.QueryRowContext(ctx, q, "%"+strings.ToLower(marker)+"%").Scan(&n); err != nil {
+			t.Fatalf("scan %s.%s: %v", c[0], c[1], err)
+		}
+		if n > 0 {
+			t.Logf("%q found in %s.%s (%d rows)", marker, c[0], c[1], n)
+		}
+		found += n
+	}
+	err = e.App.Blobs.List(ctx, "", func(i blob.Info) error {
+		rc, _, err := e.App.Blobs.Get(ctx, i.Key)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		b, _ := io.ReadAll(rc)
+		if bytes.Contains(bytes.ToLower(b), []byte(strings.ToLower(marker))) {
+			t.Logf("%q found in the file %s", marker, i.Key)
+			found++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return found
+}

@@ -1,0 +1,1216 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"weak"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"standing"
+	"standing/rules"
+)
+
+// Risk is the risk engine's side of the store. It decides on events inside the store's
+// transactions — features folded in, identity details linked, rules evaluated, actions
+// taken, all in the transaction that stores the event — with the rules in force, which it
+// compiles once and keeps until they or the policy change.
+//
+// On SQLite, where one connection writes, concurrent ProcessEvents calls are combined:
+// a writer goroutine, started when calls wait and ending when none is left, takes every
+// call waiting and decides on them in one transaction, so sixteen clients posting one
+// event each cost one commit, not sixteen.
+type Risk struct {
+	s   *Store
+	log *slog.Logger
+	// identity turns the account record's own details (phone, name) into identity
+	// attributes at the account's first event; nil leaves them out.
+	identity func(a standing.Account) []standing.IdentityAttribute
+
+	mu     sync.Mutex // serialises engine rebuilds
+	engine atomic.Pointer[engineState]
+
+	cache riskCache
+
+	combine bool
+	qmu     sync.Mutex
+	queue   []*pendingEvents // calls waiting for the combining writer
+	writing bool             // a writer goroutine is draining the queue
+}
+
+// RiskOptions configure a Risk.
+type RiskOptions struct {
+	Log *slog.Logger
+	// Identity returns the hashed identity attributes of an account record (its phone and
+	// name); called once per account, at its first event.
+	Identity func(a standing.Account) []standing.IdentityAttribute
+	// Combine makes concurrent ProcessEvents calls share transactions (SQLite only).
+	Combine bool
+}
+
+// NewRisk returns the risk engine over s.
+func NewRisk(s *Store, o RiskOptions) *Risk {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	r := &Risk{s: s, log: o.Log, identity: o.Identity, combine: o.Combine && s.dialect == SQLite}
+	r.cache = riskCache{m: map[string]*riskAccount{}, max: maxCachedAccounts, on: s.dialect == SQLite}
+	registerRisk(s, r)
+	if s.dialect == SQLite {
+		// Events write a few random index pages each. A bigger page cache on the write
+		// connection keeps those pages in memory instead of reading them back; the file
+		// mapped in memory saves a system call per page read in a large database; and the
+		// WAL is checkpointed in the background (checkpointer), the write connection only
+		// as a backstop, so a commit seldom stalls copying pages into the database.
+		for _, pragma := range []string{"PRAGMA cache_size = -65536", "PRAGMA mmap_size = 1073741824", "PRAGMA wal_autocheckpoint = 20000"} {
+			if _, err := s.w.ExecContext(context.Background(), pragma); err != nil {
+				o.Log.Warn("tuning the SQLite write connection for events failed", "pragma", pragma, "err", err)
+			}
+		}
+		if err := startCheckpointer(s, o.Log); err != nil {
+			o.Log.Warn("no background WAL checkpoints; the write connection checkpoints by itself", "err", err)
+		}
+	}
+	return r
+}
+
+// checkpointInterval is how often the background checkpointer copies the WAL into the
+// database.
+const checkpointInterval = 200 * time.Millisecond
+
+// startCheckpointer runs passive WAL checkpoints on a connection of its own, so commits on
+// the write connection do not. A passive checkpoint never blocks writers or readers. It
+// stops when the store is garbage (it holds it only weakly) or its file is gone.
+func startCheckpointer(s *Store, log *slog.Logger) error {
+	path := strings.TrimPrefix(strings.TrimPrefix(s.dsn, "sqlite://"), "sqlite:")
+	db, err := sql.Open("sqlite", "file:"+url.PathEscape(path)+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return err
+	}
+	db.SetMaxOpenConns(1)
+	store := weak.Make(s)
+	go func() {
+		defer db.Close()
+		t := time.NewTicker(checkpointInterval)
+		defer t.Stop()
+		for range t.C {
+			if store.Value() == nil {
+				return
+			}
+			if _, err := os.Stat(path); err != nil {
+				return
+			}
+			if _, err := db.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+				log.Debug("background WAL checkpoint", "err", err)
+			}
+		}
+	}()
+	return nil
+}
+
+// Store returns the store the engine works on.
+func (r *Risk) Store() *Store { return r.s }
+
+// engineState is the rules in force compiled against one policy.
+type engineState struct {
+	engine  *rules.Engine
+	policy  *standing.Policy
+	gen     ruleGeneration
+	skipped []string // rules left out because they no longer compile or validate
+}
+
+// ruleGeneration identifies a state of the rules table: any save changes it.
+type ruleGeneration struct {
+	count  int
+	latest int64
+}
+
+func (r *Risk) generation(ctx context.Context) (ruleGeneration, error) {
+	var g ruleGeneration
+	err := r.s.queryRow(ctx, "SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM rules").Scan(&g.count, &g.latest)
+	return g, translate(err)
+}
+
+// current returns the engine for the rules in force under the policy in effect.
+func (r *Risk) current(ctx context.Context) (*engineState, error) {
+	if es := r.engine.Load(); es != nil && es.policy == r.s.policy() {
+		return es, nil
+	}
+	return r.rebuild(ctx)
+}
+
+// Refresh rebuilds the engine when the rules changed in the database (another process, or
+// `standing rules apply`) or the policy was reloaded. The app calls it on every pass of the
+// job runner.
+func (r *Risk) Refresh(ctx context.Context) error {
+	es := r.engine.Load()
+	if es == nil || es.policy != r.s.policy() {
+		_, err := r.rebuild(ctx)
+		return err
+	}
+	g, err := r.generation(ctx)
+	if err != nil {
+		return err
+	}
+	if g != es.gen {
+		_, err = r.rebuild(ctx)
+	}
+	return err
+}
+
+// Skipped lists the stored rules the engine leaves out because they do not compile or
+// validate under the policy in effect (a reason removed from the catalog, say).
+func (r *Risk) Skipped(ctx context.Context) ([]string, error) {
+	es, err := r.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return es.skipped, nil
+}
+
+func (r *Risk) rebuild(ctx context.Context) (*engineState, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.s.policy()
+	g, err := r.generation(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if es := r.engine.Load(); es != nil && es.policy == p && es.gen == g {
+		return es, nil
+	}
+	revs, err := r.Rules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	es := &engineState{policy: p, gen: g}
+	var good []rules.Rule
+	for _, rev := range revs {
+		if err := checkRule(p, rev.Rule); err != nil {
+			es.skipped = append(es.skipped, fmt.Sprintf("%s v%d: %s", rev.ID, rev.Version, standing.ErrorMessage(err)))
+			r.log.Warn("a stored rule is left out of the engine", "rule", rev.ID, "version", rev.Version, "err", standing.ErrorMessage(err))
+			continue
+		}
+		good = append(good, rev.Rule)
+	}
+	es.engine, err = rules.NewEngine(p, good)
+	if err != nil {
+		return nil, err
+	}
+	r.engine.Store(es)
+	return es, nil
+}
+
+// checkRule validates a rule against the policy and compiles it.
+func checkRule(p *standing.Policy, rule rules.Rule) error {
+	if err := rule.Validate(p); err != nil {
+		return err
+	}
+	_, err := rules.Compile(rule)
+	return err
+}
+
+// ProcessEvents decides on each event: an event id seen before gets its first decision
+// back and changes nothing; an unknown account is an ENOTFOUND result for that event only,
+// an erased one EGONE. The error is for failures of the whole call.
+func (r *Risk) ProcessEvents(ctx context.Context, in []standing.EventInput) ([]standing.EventResult, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	if !r.combine {
+		return r.processRetrying(ctx, in)
+	}
+	p := &pendingEvents{in: in, done: make(chan struct{})}
+	r.qmu.Lock()
+	r.queue = append(r.queue, p)
+	if !r.writing {
+		r.writing = true
+		go r.drain()
+	}
+	r.qmu.Unlock()
+	select {
+	case <-p.done:
+		return p.out, p.err
+	case <-ctx.Done():
+		// The writer still decides on the events; the caller stops waiting for the answer.
+		return nil, ctx.Err()
+	}
+}
+
+// pendingEvents is one ProcessEvents call waiting for the combining writer.
+type pendingEvents struct {
+	in   []standing.EventInput
+	out  []standing.EventResult
+	err  error
+	done chan struct{}
+}
+
+// maxCombined bounds the events one combined transaction decides on.
+const maxCombined = 1000
+
+// drain is the combining writer: it decides on the waiting calls, as many as are queued
+// (up to maxCombined events) in one transaction, until none is left, then ends. If a
+// combined transaction fails, each of its calls is retried in its own, so one call's
+// failure is not another's. (It never waits for more calls to arrive: the writer's own
+// time is what limits the rate, so an idle wait costs more than the commit it saves.)
+func (r *Risk) drain() {
+	for {
+		r.qmu.Lock()
+		n, k := 0, 0
+		for k < len(r.queue) && (k == 0 || n+len(r.queue[k].in) <= maxCombined) {
+			n += len(r.queue[k].in)
+			k++
+		}
+		batch := r.queue[:k:k]
+		r.queue = r.queue[k:]
+		if len(batch) == 0 {
+			r.writing = false
+			r.queue = nil
+			r.qmu.Unlock()
+			return
+		}
+		r.qmu.Unlock()
+		r.runCombined(batch, n)
+	}
+}
+
+func (r *Risk) runCombined(batch []*pendingEvents, n int) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if len(batch) == 1 {
+		p := batch[0]
+		p.out, p.err = r.processRetrying(ctx, p.in)
+		close(p.done)
+		return
+	}
+	all := make([]standing.EventInput, 0, n)
+	for _, p := range batch {
+		all = append(all, p.in...)
+	}
+	out, err := r.processRetrying(ctx, all)
+	for _, p := range batch {
+		if err != nil {
+			p.out, p.err = r.processRetrying(ctx, p.in)
+		} else {
+			p.out, out = out[:len(p.in):len(p.in)], out[len(p.in):]
+		}
+		close(p.done)
+	}
+}
+
+// processRetrying runs process, again when PostgreSQL aborted it for a deadlock or a
+// serialization failure between concurrent batches.
+func (r *Risk) processRetrying(ctx context.Context, in []standing.EventInput) ([]standing.EventResult, error) {
+	for attempt := 1; ; attempt++ {
+		out, err := r.process(ctx, in)
+		var pe *pgconn.PgError
+		if err != nil && attempt < 4 && errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001") {
+			continue
+		}
+		return out, err
+	}
+}
+
+// process decides on the events in one transaction, in three passes: first, in order,
+// each event's features are folded in and its identity details linked; then the rules are
+// evaluated on every event at once, spread over the processors (evaluation reads no
+// database); last, in order, the actions are taken and the events stored. An event whose
+// facts an earlier event's actions changed is evaluated again first (see finish).
+func (r *Risk) process(ctx context.Context, in []standing.EventInput) ([]standing.EventResult, error) {
+	es, err := r.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]standing.EventResult, len(in))
+	err = r.s.write(ctx, func(t *tx) error {
+		d := &decider{r: r, t: t, es: es, p: es.policy, accounts: map[string]*riskAccount{}, seen: map[string]int{}}
+		pre := make([]*pending, len(in))
+		for i := range in {
+			pe, err := d.prepare(&in[i], i)
+			if err != nil {
+				if standing.ErrorCode(err) == standing.EINTERNAL {
+					return err
+				}
+				out[i] = standing.EventResult{Err: err}
+				continue
+			}
+			pre[i] = pe
+		}
+		d.evaluate(pre)
+		for i, pe := range pre {
+			if pe == nil {
+				continue
+			}
+			if pe.dupOf >= 0 {
+				first := out[pe.dupOf]
+				if first.Err != nil {
+					out[i] = first
+					continue
+				}
+				dup := *first.Decision
+				dup.Duplicate = true
+				out[i] = standing.EventResult{Decision: &dup}
+				continue
+			}
+			if pe.dec != nil {
+				out[i] = standing.EventResult{Decision: pe.dec}
+				continue
+			}
+			dec, err := d.finish(pe)
+			if err != nil {
+				return err
+			}
+			out[i] = standing.EventResult{Decision: dec}
+		}
+		if err := d.flush(); err != nil {
+			return err
+		}
+		// On SQLite this transaction holds the only write connection until it commits, so
+		// no other change can come between this and the commit.
+		r.cache.keep(d.accounts)
+		return nil
+	})
+	if err != nil {
+		r.cache.reset()
+		return nil, err
+	}
+	return out, nil
+}
+
+// decider decides on the events of one transaction, keeping each account it touches in
+// memory until the transaction ends.
+type decider struct {
+	r        *Risk
+	t        *tx
+	es       *engineState
+	p        *standing.Policy
+	accounts map[string]*riskAccount
+	seen     map[string]int // event id → index of its first occurrence in this call
+	// restricted is set once a rule restricted an account in this transaction: linked
+	// accounts' facts may have changed. closed holds the accounts whose orders a rule
+	// closed: their ledger counts changed.
+	restricted bool
+	closed     map[string]bool
+}
+
+// riskAccount is an account as the risk engine sees it within one transaction.
+type riskAccount struct {
+	acc      standing.Account
+	state    rules.FeatureState
+	denied   int
+	active   int // orders in pending_payment, paid or shipped, as buyer or seller
+	disputes int // open disputes, as buyer or seller
+	stored   bool
+	dirty    bool
+	// known holds the identity details recorded for the account ("kind:hash"), so a
+	// detail seen again is not written again; nil when not loaded.
+	known map[string]bool
+	// hasLinks is whether the account is linked to others; links says it is known.
+	hasLinks, linksKnown bool
+	standing             *standing.Standing // loaded when an action needs it
+}
+
+// pending is one event between the passes of process.
+type pending struct {
+	in       *standing.EventInput
+	ra       *riskAccount
+	ev       rules.Event
+	order    *standing.Order
+	input    rules.Input
+	eval     rules.Evaluation
+	dec      *standing.EventDecision // set for an event id stored before
+	dupOf    int                     // index of the first occurrence in this call, or -1
+	linked   int
+	flagged  int
+	recipFlg bool
+}
+
+const riskAccountQuery = `SELECT a.id, a.role, a.lifecycle, a.country, a.phone, a.name, a.created_at, a.email_verified_at,
+	r.state, COALESCE(r.denied, 0),
+	(SELECT COUNT(*) FROM orders o WHERE o.buyer_id = a.id AND o.status IN ('pending_payment', 'paid', 'shipped')) +
+	(SELECT COUNT(*) FROM orders o WHERE o.seller_id = a.id AND o.status IN ('pending_payment', 'paid', 'shipped')),
+	(SELECT COUNT(*) FROM disputes d WHERE d.buyer_id = a.id AND d.status = 'open') +
+	(SELECT COUNT(*) FROM disputes d WHERE d.seller_id = a.id AND d.status = 'open')
+	FROM accounts a LEFT JOIN account_risk r ON r.account_id = a.id WHERE a.id = ?`
+
+// accountOnlyQuery reads what may have changed since an account's risk side was cached.
+const accountOnlyQuery = `SELECT role, lifecycle, country, phone, name, created_at, email_verified_at FROM accounts WHERE id = ?`
+
+// loadRiskAccount reads an account with its feature state and ledger counts. lock locks
+// the account's row on PostgreSQL, so concurrent events of one account queue up.
+func loadRiskAccount(q querier, dialect Dialect, id string, lock bool) (*riskAccount, error) {
+	if lock && dialect == Postgres {
+		// Lock first, read after: in READ COMMITTED a statement that waited for a row lock
+		// sees the locked row's new version but the rest of the snapshot it started with,
+		// which would be the feature state before the transaction that held the lock.
+		var one int
+		if err := q.queryRow("SELECT 1 FROM accounts WHERE id = ? FOR UPDATE", id).Scan(&one); err == sql.ErrNoRows {
+			return nil, standing.FieldErrorf(standing.ENOTFOUND, "account_id", "no account %q", id)
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	query := riskAccountQuery
+	ra := &riskAccount{}
+	a := &ra.acc
+	var state sql.NullString
+	var created int64
+	var verified sql.NullInt64
+	err := q.queryRow(query, id).Scan(&a.ID, &a.Role, &a.Lifecycle, &a.Country, &a.Phone, &a.Name, &created, &verified,
+		&state, &ra.denied, &ra.active, &ra.disputes)
+	if err == sql.ErrNoRows {
+		return nil, standing.FieldErrorf(standing.ENOTFOUND, "account_id", "no account %q", id)
+	} else if err != nil {
+		return nil, err
+	}
+	a.CreatedAt, a.EmailVerifiedAt = fromTS(created), fromNullTS(verified)
+	if state.Valid {
+		ra.stored = true
+		if err := json.Unmarshal([]byte(state.String), &ra.state); err != nil {
+			return nil, fmt.Errorf("feature state of %s: %w", id, err)
+		}
+	}
+	return ra, nil
+}
+
+// account returns the account's risk side: from this transaction, from the cache (with
+// the account row read again), or from the database.
+func (d *decider) account(id string) (*riskAccount, error) {
+	if ra, ok := d.accounts[id]; ok {
+		return ra, nil
+	}
+	if ra := d.r.cache.get(id); ra != nil {
+		a := &ra.acc
+		var created int64
+		var verified sql.NullInt64
+		err := d.t.queryRow(accountOnlyQuery, id).Scan(&a.Role, &a.Lifecycle, &a.Country, &a.Phone, &a.Name, &created, &verified)
+		if err == sql.ErrNoRows {
+			d.r.cache.forget(id)
+			return nil, standing.FieldErrorf(standing.ENOTFOUND, "account_id", "no account %q", id)
+		} else if err != nil {
+			return nil, err
+		}
+		a.ID, a.CreatedAt, a.EmailVerifiedAt = id, fromTS(created), fromNullTS(verified)
+		d.accounts[id] = ra
+		return ra, nil
+	}
+	ra, err := loadRiskAccount(d.t, d.t.s.dialect, id, true)
+	if err != nil {
+		return nil, err
+	}
+	d.accounts[id] = ra
+	return ra, nil
+}
+
+// flush writes the feature state of every account the transaction changed.
+func (d *decider) flush() error {
+	var b []byte
+	for id, ra := range d.accounts {
+		if !ra.dirty {
+			continue
+		}
+		b = ra.state.AppendJSON(b[:0])
+		if _, err := d.t.exec(`INSERT INTO account_risk (account_id, state, denied, updated_at) VALUES (?, ?, 0, ?)
+			ON CONFLICT (account_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
+			id, string(b), ts(d.t.now)); err != nil {
+			return err
+		}
+		ra.stored = true
+	}
+	return nil
+}
+
+// ruleEvent converts an accepted event for the rules package.
+func ruleEvent(in *standing.EventInput) (rules.Event, error) {
+	ev := rules.Event{ID: in.ID, Type: in.Type, AccountID: in.AccountID, Time: in.Time, DeviceID: in.DeviceID,
+		Country: in.Country, ASN: in.ASN}
+	if in.IP != "" {
+		ip, err := netip.ParseAddr(in.IP)
+		if err != nil {
+			return ev, standing.FieldErrorf(standing.EINVALID, "ip", "%q is not an IP address", in.IP)
+		}
+		ev.IP = ip
+	}
+	if in.Values != nil {
+		ev.Attributes = in.Values
+	} else if len(in.Attributes) > 2 {
+		m, err := rules.DecodeAttributes(in.Attributes)
+		if err != nil {
+			return ev, standing.FieldErrorf(standing.EINVALID, "attributes", "attributes must be a JSON object")
+		}
+		ev.Attributes = m
+	}
+	return ev, nil
+}
+
+// prepare is the first pass over one event: the repeat check, its account, its identity
+// details, its features folded in, and the facts and input its rules are evaluated on.
+func (d *decider) prepare(in *standing.EventInput, i int) (*pending, error) {
+	t := d.t
+	ra, err := d.account(in.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	pe := &pending{in: in, ra: ra, dupOf: -1}
+	if j, ok := d.seen[in.ID]; ok {
+		pe.dupOf = j
+		return pe, nil
+	}
+	var prevResult string
+	err = t.queryRow("SELECT result FROM events WHERE id = ?", in.ID).Scan(&prevResult)
+	if err == nil {
+		pe.dec, err = duplicateDecision(in, prevResult)
+		return pe, err
+	} else if err != sql.ErrNoRows {
+		return nil, err
+	}
+	if ra.acc.Lifecycle == standing.LifecycleErased {
+		return nil, standing.FieldErrorf(standing.EGONE, "account_id", "account %s was erased; its events are not accepted", ra.acc.ID)
+	}
+	if pe.ev, err = ruleEvent(in); err != nil {
+		return nil, err
+	}
+	d.seen[in.ID] = i
+
+	// Identity details: the account record's own at its first event, then the event's —
+	// those not recorded for the account already.
+	var attrs []standing.IdentityAttribute
+	if !ra.stored && !ra.dirty && d.r.identity != nil {
+		attrs = append(attrs, d.r.identity(ra.acc)...)
+	}
+	for _, a := range in.Identity {
+		if a.Kind == standing.IdentityDevice && ra.state.KnowsDevice(in.DeviceID) {
+			continue
+		}
+		if ra.known[string(a.Kind)+":"+a.Hash] {
+			continue
+		}
+		attrs = append(attrs, a)
+	}
+	if len(attrs) > 0 {
+		ir, err := t.addIdentity(ra.acc.ID, attrs)
+		if err != nil {
+			return nil, err
+		}
+		ra.denied += ir.denied
+		if len(ir.linked) > 0 {
+			ra.hasLinks, ra.linksKnown = true, true
+			for _, o := range ir.linked {
+				d.r.cache.forget(o)
+				if other, ok := d.accounts[o]; ok {
+					other.hasLinks, other.linksKnown = true, true
+				}
+			}
+		}
+		if ra.known == nil {
+			ra.known = map[string]bool{}
+		}
+		for _, a := range attrs {
+			if len(ra.known) < maxKnownDetails {
+				ra.known[string(a.Kind)+":"+a.Hash] = true
+			}
+		}
+	}
+	ra.state.Apply(pe.ev)
+	ra.dirty = true
+
+	if err := d.linkFacts(pe); err != nil {
+		return nil, err
+	}
+	if in.OrderRef != "" {
+		if pe.order, err = d.eventOrder(ra.acc.ID, in.OrderRef); err != nil {
+			return nil, err
+		}
+	}
+	recipient := in.RecipientName
+	if recipient == "" && pe.order != nil {
+		recipient = pe.order.RecipientName
+	}
+	pe.recipFlg = rules.RecipientFlagged(d.p, recipient)
+	pe.input = rules.Input{Event: rules.EventVars(pe.ev), Account: rules.AccountVars(ra.acc),
+		Features: rules.FeaturesAt(&ra.state, d.facts(pe), in.Time)}
+	return pe, nil
+}
+
+// maxKnownDetails bounds the identity details a cached account remembers as recorded.
+const maxKnownDetails = 64
+
+// linkFacts reads the account's linked accounts and how many of them are flagged, unless
+// it is known to have no links.
+func (d *decider) linkFacts(pe *pending) error {
+	ra := pe.ra
+	if ra.linksKnown && !ra.hasLinks {
+		pe.linked, pe.flagged = 0, 0
+		return nil
+	}
+	linked, flagged, err := linkFacts(d.t, ra.acc.ID, d.p.Reregistration.DenyListReasons)
+	if err != nil {
+		return err
+	}
+	pe.linked, pe.flagged = linked, flagged
+	ra.hasLinks, ra.linksKnown = linked > 0, true
+	return nil
+}
+
+// facts are the caller-supplied features of an event as they stand now.
+func (d *decider) facts(pe *pending) rules.Facts {
+	ra := pe.ra
+	return rules.Facts{
+		AccountCreatedAt: ra.acc.CreatedAt, ActiveOrders: ra.active, OpenDisputes: ra.disputes,
+		LinkedAccounts: pe.linked, LinkedRestricted: pe.flagged + ra.denied, IP: ruleFlags(pe.in.IPFlags),
+		RecipientFlagged: pe.recipFlg,
+	}
+}
+
+// evaluate is the second pass: every prepared event's rules, spread over the processors
+// when there are enough events to be worth it (evaluation is pure CPU).
+func (d *decider) evaluate(pre []*pending) {
+	var work []*pending
+	for _, pe := range pre {
+		if pe != nil && pe.dupOf < 0 && pe.dec == nil {
+			work = append(work, pe)
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(work)/2)
+	if workers < 2 {
+		for _, pe := range work {
+			pe.eval = d.es.engine.Evaluate(pe.input)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(work) {
+					return
+				}
+				work[k].eval = d.es.engine.Evaluate(work[k].input)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// finish is the last pass over one event: actions, rule hits and the stored event. When
+// an earlier event of the transaction changed its facts — a restriction, for an account
+// with links; closed orders, for the same account — they are read again and the rules
+// evaluated again on them first.
+func (d *decider) finish(pe *pending) (*standing.EventDecision, error) {
+	t, ra, in := d.t, pe.ra, pe.in
+	if (d.restricted && ra.hasLinks) || d.closed[ra.acc.ID] {
+		if err := d.linkFacts(pe); err != nil {
+			return nil, err
+		}
+		d.facts(pe).AddTo(pe.input.Features, in.Time)
+		pe.eval = d.es.engine.Evaluate(pe.input)
+	}
+	eval := pe.eval
+	dec := &standing.EventDecision{EventID: in.ID, AccountID: ra.acc.ID, Type: in.Type, Score: eval.Score,
+		Fired: firedRules(eval.Active), Shadow: firedRules(eval.Shadow), Actions: []standing.RiskAction{}, DecidedAt: t.now}
+	for _, e := range eval.Errors {
+		dec.Errors = append(dec.Errors, standing.RuleFailure{RuleID: e.RuleID, Version: e.Version, Message: e.Message})
+	}
+	if len(eval.Active) > 0 {
+		if err := d.act(ra, in, pe.order, eval, dec); err != nil {
+			return nil, err
+		}
+	}
+	for i := range dec.Shadow {
+		dec.Shadow[i].Effect = "would " + eval.Shadow[i].Outcome.Describe() + "; nothing changed (shadow rule)"
+	}
+	for _, f := range append(slices.Clone(dec.Fired), dec.Shadow...) {
+		if _, err := t.exec("INSERT INTO rule_hits (id, rule_id, version, mode, event_id, account_id, at, actions) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			standing.NewID("hit", t.now), f.RuleID, f.Version, f.Mode, in.ID, ra.acc.ID, ts(t.now), truncate(f.Effect, 1000)); err != nil {
+			return nil, err
+		}
+	}
+	result, err := json.Marshal(dec)
+	if err != nil {
+		return nil, err
+	}
+	attrs := string(in.Attributes)
+	if attrs == "" {
+		attrs = "{}"
+	}
+	if _, err := t.exec(`INSERT INTO events (id, account_id, type, occurred_at, received_at, ip, device_id, attributes, country, asn, ip_flags, result)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		in.ID, ra.acc.ID, in.Type, ts(in.Time), ts(t.now), in.IP, in.DeviceID, attrs, in.Country, int64(in.ASN),
+		in.IPFlags.Bits(), string(result)); err != nil {
+		return nil, err
+	}
+	return dec, nil
+}
+
+// riskCache keeps, on SQLite, the risk side of recently seen accounts between
+// transactions — feature state, ledger counts, whether they have links, the identity
+// details recorded — so an event does not read and decode them again. Only this process
+// writes an SQLite file, and every change of what is cached either goes through the
+// decider or forgets the account (ledger writes, links made by an order), so the cache
+// stays right; a failed transaction empties it.
+type riskCache struct {
+	mu  sync.Mutex
+	m   map[string]*riskAccount
+	max int
+	on  bool
+}
+
+// maxCachedAccounts bounds the cache: a few hundred bytes to a few KB an account.
+const maxCachedAccounts = 200_000
+
+// get returns the cached account. The transaction changes it in place: on commit keep puts
+// it back as it is, and a failed transaction resets the whole cache, so no change of a
+// transaction that did not commit survives. Only the writing transaction touches it (on
+// SQLite there is one at a time).
+func (c *riskCache) get(id string) *riskAccount {
+	if !c.on {
+		return nil
+	}
+	c.mu.Lock()
+	ra, ok := c.m[id]
+	c.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	ra.standing = nil
+	return ra
+}
+
+// keep caches the accounts of a transaction about to commit.
+func (c *riskCache) keep(accounts map[string]*riskAccount) {
+	if !c.on {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, ra := range accounts {
+		if !ra.stored {
+			continue
+		}
+		if _, ok := c.m[id]; !ok && len(c.m) >= c.max {
+			for k := range c.m { // drop an arbitrary entry to make room
+				delete(c.m, k)
+				break
+			}
+		}
+		ra.standing, ra.dirty = nil, false
+		c.m[id] = ra
+	}
+}
+
+// forget drops accounts whose cached side changed elsewhere.
+func (c *riskCache) forget(ids ...string) {
+	if !c.on {
+		return
+	}
+	c.mu.Lock()
+	for _, id := range ids {
+		delete(c.m, id)
+	}
+	c.mu.Unlock()
+}
+
+func (c *riskCache) reset() {
+	if !c.on {
+		return
+	}
+	c.mu.Lock()
+	c.m = map[string]*riskAccount{}
+	c.mu.Unlock()
+}
+
+// risks finds the Risk of a store, so the store's own writes can tell its cache. Both are
+// held weakly: the registry keeps neither alive.
+var risks sync.Map // weak.Pointer[Store] → weak.Pointer[Risk]
+
+func registerRisk(s *Store, r *Risk) {
+	key := weak.Make(s)
+	risks.Store(key, weak.Make(r))
+	runtime.AddCleanup(s, func(k weak.Pointer[Store]) { risks.Delete(k) }, key)
+}
+
+// riskChanged tells the store's risk engine that the ledger or links of the accounts
+// changed in the transaction under way. Call it inside the transaction: on SQLite no
+// event transaction can run between it and the commit.
+func (s *Store) riskChanged(accountIDs ...string) {
+	if v, ok := risks.Load(weak.Make(s)); ok {
+		if r := v.(weak.Pointer[Risk]).Value(); r != nil {
+			r.cache.forget(accountIDs...)
+		}
+	}
+}
+
+// ForgetRiskState drops what the risk engine holds in memory about the accounts: an
+// erasure calls it when it deletes their features.
+func (s *Store) ForgetRiskState(accountIDs ...string) { s.riskChanged(accountIDs...) }
+
+// duplicateDecision returns the stored decision of an event id seen before.
+func duplicateDecision(in *standing.EventInput, stored string) (*standing.EventDecision, error) {
+	dec := &standing.EventDecision{EventID: in.ID, AccountID: in.AccountID, Type: in.Type,
+		Fired: []standing.FiredRule{}, Shadow: []standing.FiredRule{}, Actions: []standing.RiskAction{}}
+	if stored != "" {
+		if err := json.Unmarshal([]byte(stored), dec); err != nil {
+			return nil, fmt.Errorf("stored decision of %s: %w", in.ID, err)
+		}
+	}
+	dec.Duplicate = true
+	return dec, nil
+}
+
+func ruleFlags(f standing.IPFlags) rules.IPFlags {
+	return rules.IPFlags{VPN: f.VPN, Proxy: f.Proxy, ResidentialProxy: f.ResidentialProxy, Tor: f.Tor, Hosting: f.Hosting, Anonymous: f.Anonymous}
+}
+
+// firedRules converts fired rules for the decision.
+func firedRules(fs []rules.Fired) []standing.FiredRule {
+	out := make([]standing.FiredRule, len(fs))
+	for i, f := range fs {
+		outcome, _ := json.Marshal(f.Outcome)
+		out[i] = standing.FiredRule{RuleID: f.RuleID, Name: f.Name, Version: f.Version, Mode: string(f.Mode),
+			Score: f.Outcome.Score, Outcome: outcome, Because: f.Explanation.String(), Explanation: explained(f.Explanation)}
+	}
+	return out
+}
+
+func explained(x rules.Explanation) []standing.ExplainedValue {
+	out := make([]standing.ExplainedValue, len(x))
+	for i, v := range x {
+		out[i] = standing.ExplainedValue{Name: v.Name, Value: v.Value, Missing: v.Missing}
+	}
+	return out
+}
+
+// eventOrder reads the order an event names, if it is one of the account's.
+func (d *decider) eventOrder(accountID, ref string) (*standing.Order, error) {
+	o, err := d.t.orderForUpdate(ref)
+	if standing.ErrorCode(err) == standing.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if o.BuyerID != accountID && o.SellerID != accountID {
+		return nil, nil
+	}
+	return &o, nil
+}
+
+// act carries out what the active rules that fired ask for and records it in dec.
+func (d *decider) act(ra *riskAccount, in *standing.EventInput, order *standing.Order, eval rules.Evaluation, dec *standing.EventDecision) error {
+	t := d.t
+	acc, err := t.accountForUpdate(ra.acc.ID)
+	if err != nil {
+		return err
+	}
+	if ra.standing == nil {
+		st, err := t.standing(ra.acc.ID)
+		if err != nil {
+			return err
+		}
+		ra.standing = &st
+	}
+	effects := map[string][]string{} // rule id → what its firing did
+	note := func(ruleIDs []string, what string) {
+		for _, id := range ruleIDs {
+			effects[id] = append(effects[id], what)
+		}
+	}
+	byReason := map[string]string{} // reason code → the active restriction of that reason
+	for _, ra2 := range eval.Actions.Restrictions {
+		act := standing.RiskAction{Kind: standing.ActionRestrict, RuleIDs: ra2.RuleIDs, ReasonCode: ra2.ReasonCode}
+		for _, r := range ra.standing.Restrictions {
+			if r.ReasonCode == ra2.ReasonCode && r.State == standing.RestrictionActive {
+				act.RestrictionID = r.ID
+				act.Note = fmt.Sprintf("a %s restriction (%s) is already active; the firing is recorded and nothing is added", r.ReasonCode, r.ID)
+				break
+			}
+		}
+		if act.RestrictionID == "" {
+			nr := standing.NewRestriction{ReasonCode: ra2.ReasonCode, Source: standing.SourceRule, RuleID: ra2.RuleIDs[0],
+				Actor: "rule:" + ra2.RuleIDs[0], Note: restrictionNote(dec, ra2.RuleIDs, in.ID)}
+			if ra2.Duration > 0 {
+				end := t.now.Add(ra2.Duration.D())
+				nr.EndsAt = &end
+			}
+			if order != nil && ra2.ReasonCode == standing.ReasonFlaggedRecipient {
+				nr.OrderID = order.ID
+			}
+			r, err := t.restrict(acc, ra.standing, nr)
+			if err != nil {
+				if standing.ErrorCode(err) == standing.EINTERNAL {
+					return err
+				}
+				dec.Errors = append(dec.Errors, standing.RuleFailure{RuleID: ra2.RuleIDs[0], Message: "the restriction was not added: " + standing.ErrorMessage(err)})
+				continue
+			}
+			act.RestrictionID, act.Done = r.ID, true
+			d.restricted = true
+			note(ra2.RuleIDs, "restricted the account ("+r.ReasonCode+", "+r.ID+")")
+		} else {
+			note(ra2.RuleIDs, "asked for "+ra2.ReasonCode+", already active ("+act.RestrictionID+")")
+		}
+		byReason[ra2.ReasonCode] = act.RestrictionID
+		dec.Actions = append(dec.Actions, act)
+	}
+	closeWith := func(pick func(o rules.Outcome) bool) (ruleIDs []string, reason string) {
+		for _, f := range eval.Active {
+			if pick(f.Outcome) {
+				ruleIDs = append(ruleIDs, f.RuleID)
+				if reason == "" {
+					reason = f.Outcome.ReasonCode
+				}
+			}
+		}
+		if reason == "" {
+			reason = standing.ReasonRiskReview
+		}
+		return ruleIDs, reason
+	}
+	if eval.Actions.CloseOpenOrders {
+		ruleIDs, reason := closeWith(func(o rules.Outcome) bool { return o.CloseOpenOrders })
+		ids, err := d.closeOrders(ra, "", reason, byReason[reason], ruleIDs[0])
+		if err != nil {
+			return err
+		}
+		act := standing.RiskAction{Kind: standing.ActionCloseOrders, RuleIDs: ruleIDs, ReasonCode: reason, RestrictionID: byReason[reason],
+			OrderIDs: ids, Done: len(ids) > 0}
+		if len(ids) == 0 {
+			act.Note = "the account had no active orders to close"
+		}
+		note(ruleIDs, fmt.Sprintf("closed %d open orders", len(ids)))
+		dec.Actions = append(dec.Actions, act)
+	}
+	if eval.Actions.CloseEventOrder {
+		ruleIDs, reason := closeWith(func(o rules.Outcome) bool { return o.CloseEventOrder })
+		act := standing.RiskAction{Kind: standing.ActionCloseOrder, RuleIDs: ruleIDs, ReasonCode: reason, RestrictionID: byReason[reason], OrderIDs: []string{}}
+		switch {
+		case order == nil:
+			act.Note = "the event names no order of this account (attributes.order_id)"
+		case order.BuyerID != ra.acc.ID || !order.Status.Active():
+			act.Note = fmt.Sprintf("order %s is %s; only an active order of the buyer is closed", order.ID, order.Status)
+		default:
+			ids, err := d.closeOrders(ra, order.ID, reason, byReason[reason], ruleIDs[0])
+			if err != nil {
+				return err
+			}
+			act.OrderIDs, act.Done = ids, len(ids) > 0
+			note(ruleIDs, "closed order "+order.ID)
+		}
+		dec.Actions = append(dec.Actions, act)
+	}
+	if eval.Actions.Review {
+		var ruleIDs []string
+		for _, f := range eval.Active {
+			if f.Outcome.Review {
+				ruleIDs = append(ruleIDs, f.RuleID)
+			}
+		}
+		id, created, err := d.review(ra.acc.ID, in.ID, ruleIDs)
+		if err != nil {
+			return err
+		}
+		act := standing.RiskAction{Kind: standing.ActionReview, RuleIDs: ruleIDs, ReviewID: id, Done: created}
+		if !created {
+			act.Note = "the account is already in the review queue (" + id + "); this firing is added to it"
+		}
+		note(ruleIDs, "sent the account to review ("+id+")")
+		dec.Actions = append(dec.Actions, act)
+	}
+	for i := range dec.Fired {
+		f := &dec.Fired[i]
+		if e := effects[f.RuleID]; len(e) > 0 {
+			f.Effect = strings.Join(e, "; ")
+		} else {
+			f.Effect = fmt.Sprintf("added %d to the score", f.Score)
+		}
+	}
+	return nil
+}
+
+// restrictionNote says which rules restricted the account and why; it is kept with the
+// restriction for the reviewer.
+func restrictionNote(dec *standing.EventDecision, ruleIDs []string, eventID string) string {
+	var parts []string
+	for _, f := range dec.Fired {
+		if slices.Contains(ruleIDs, f.RuleID) {
+			parts = append(parts, f.RuleID+" v"+fmt.Sprint(f.Version)+" ("+f.Because+")")
+		}
+	}
+	return truncate("Rules fired on event "+eventID+": "+strings.Join(parts, "; "), standing.MaxNoteLen)
+}
+
+// closedReason is what the buyer reads about an order closed for the reason.
+func closedReason(p *standing.Policy, code string, ends *time.Time) string {
+	r, ok := p.Reason(code)
+	if !ok {
+		return "This order was closed by our risk checks."
+	}
+	msg := r.RenderMessage(ends) + " " + r.Remedy
+	if code != standing.ReasonFlaggedRecipient {
+		msg = "This order was closed by our risk checks. " + msg
+	}
+	return msg
+}
+
+// closeOrders closes the account's active orders as buyer (only orderID, when given) and
+// sends order.closed for each. It returns the ids it closed.
+func (d *decider) closeOrders(ra *riskAccount, orderID, reason, restrictionID, ruleID string) ([]string, error) {
+	t := d.t
+	var ends *time.Time
+	for _, r := range ra.standing.Restrictions {
+		if r.ID == restrictionID {
+			ends = r.EndsAt
+		}
+	}
+	text := closedReason(d.p, reason, ends)
+	var rows *sql.Rows
+	var err error
+	if orderID == "" {
+		rows, err = t.query(`UPDATE orders SET status = 'closed_by_risk', closed_reason_code = ?, closed_reason = ?,
+			closed_restriction_id = ?, closed_rule_id = ?, closed_at = ?, updated_at = ?
+			WHERE buyer_id = ? AND status IN ('pending_payment', 'paid', 'shipped')
+			RETURNING id, COALESCE(external_id, ''), seller_id`, reason, text, restrictionID, ruleID, ts(t.now), ts(t.now), ra.acc.ID)
+	} else {
+		rows, err = t.query(`UPDATE orders SET status = 'closed_by_risk', closed_reason_code = ?, closed_reason = ?,
+			closed_restriction_id = ?, closed_rule_id = ?, closed_at = ?, updated_at = ?
+			WHERE id = ? AND buyer_id = ? AND status IN ('pending_payment', 'paid', 'shipped')
+			RETURNING id, COALESCE(external_id, ''), seller_id`, reason, text, restrictionID, ruleID, ts(t.now), ts(t.now), orderID, ra.acc.ID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	type closed struct{ id, external, seller string }
+	var done []closed
+	for rows.Next() {
+		var c closed
+		if err := rows.Scan(&c.id, &c.external, &c.seller); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		done = append(done, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(done))
+	for _, c := range done {
+		ids = append(ids, c.id)
+		data := map[string]any{"order_id": c.id, "account_id": ra.acc.ID, "buyer_id": ra.acc.ID, "seller_id": c.seller,
+			"status": standing.OrderClosedByRisk, "reason_code": reason, "closed_at": t.now}
+		if c.external != "" {
+			data["external_id"] = c.external
+		}
+		if restrictionID != "" {
+			data["restriction_id"] = restrictionID
+		}
+		if ruleID != "" {
+			data["rule_id"] = ruleID
+		}
+		if err := t.emit(standing.WebhookOrderClosed, ra.acc.ID, data); err != nil {
+			return nil, err
+		}
+	}
+	ra.active = max(0, ra.active-len(ids))
+	if len(ids) > 0 {
+		if d.closed == nil {
+			d.closed = map[string]bool{}
+		}
+		d.closed[ra.acc.ID] = true
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// review puts the account in the review queue, or adds the firing to its open review.
+func (d *decider) review(accountID, eventID string, ruleIDs []string) (string, bool, error) {
+	t := d.t
+	var id, have string
+	err := t.queryRow("SELECT id, rule_ids FROM risk_reviews WHERE account_id = ? AND state = 'open'", accountID).Scan(&id, &have)
+	if err == sql.ErrNoRows {
+		id = standing.NewID("rev", t.now)
+		_, err = t.exec(`INSERT INTO risk_reviews (id, account_id, state, rule_ids, event_id, hits, created_at, updated_at)
+			VALUES (?, ?, 'open', ?, ?, 1, ?, ?)`, id, accountID, strings.Join(ruleIDs, " "), eventID, ts(t.now), ts(t.now))
+		return id, true, err
+	} else if err != nil {
+		return "", false, err
+	}
+	merged := strings.Fields(have)
+	for _, r := range ruleIDs {
+		if !slices.Contains(merged, r) {
+			merged = append(merged, r)
+		}
+	}
+	_, err = t.exec("UPDATE risk_reviews SET rule_ids = ?, hits = hits + 1, updated_at = ? WHERE id = ?", strings.Join(merged, " "), ts(t.now), id)
+	return id, false, err
+}
+
+// Reviews lists the review queue (state open or closed; "" for both), oldest first.
+func (s *Store) Reviews(ctx context.Context, state string, limit int) ([]standing.Review, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	rows, err := s.query(ctx, `SELECT id, account_id, state, rule_ids, event_id, hits, created_at, updated_at FROM risk_reviews
+		WHERE state = ? OR ? = '' ORDER BY created_at, id LIMIT ?`, state, state, limit)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	out := []standing.Review{}
+	for rows.Next() {
+		var r standing.Review
+		var ruleIDs string
+		var created, updated int64
+		if err := rows.Scan(&r.ID, &r.AccountID, &r.State, &ruleIDs, &r.EventID, &r.Hits, &created, &updated); err != nil {
+			return nil, translate(err)
+		}
+		r.RuleIDs, r.CreatedAt, r.UpdatedAt = strings.Fields(ruleIDs), fromTS(created), fromTS(updated)
+		out = append(out, r)
+	}
+	return out, translate(rows.Err())
+}
+
+// RuleHits lists the newest firings of a rule, or of every rule on an account.
+func (s *Store) RuleHits(ctx context.Context, ruleID, accountID string, limit int) ([]standing.RuleHit, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	var rows *sql.Rows
+	var err error
+	if accountID != "" {
+		rows, err = s.query(ctx, "SELECT rule_id, version, mode, event_id, account_id, at, actions FROM rule_hits WHERE account_id = ? ORDER BY at DESC, id DESC LIMIT ?", accountID, limit)
+	} else {
+		rows, err = s.query(ctx, "SELECT rule_id, version, mode, event_id, account_id, at, actions FROM rule_hits WHERE rule_id = ? ORDER BY at DESC, id DESC LIMIT ?", ruleID, limit)
+	}
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	out := []standing.RuleHit{}
+	for rows.Next() {
+		var h standing.RuleHit
+		var at int64
+		if err := rows.Scan(&h.RuleID, &h.Version, &h.Mode, &h.EventID, &h.AccountID, &at, &h.Actions); err != nil {
+			return nil, translate(err)
+		}
+		h.At = fromTS(at)
+		out = append(out, h)
+	}
+	return out, translate(rows.Err())
+}

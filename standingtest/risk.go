@@ -1,0 +1,331 @@
+package standingtest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"standing"
+	"standing/rules"
+)
+
+// RiskStore is what a store offers the risk area: the ledger, webhooks, links, and the
+// risk engine's events and rules.
+type RiskStore interface {
+	standing.LedgerReader
+	standing.LedgerWriter
+	standing.WebhookStore
+	standing.LinkReader
+}
+
+// RiskEngine decides on events and keeps rules, over a RiskStore.
+type RiskEngine interface {
+	ProcessEvents(ctx context.Context, in []standing.EventInput) ([]standing.EventResult, error)
+	SaveRule(ctx context.Context, r rules.Rule, actor string, mode rules.SaveMode, baseVersion int) (rules.Revision, bool, error)
+	RuleVersions(ctx context.Context, id string) ([]rules.Revision, error)
+	TestRule(ctx context.Context, r rules.Rule, sample standing.EventInput, overrides map[string]any) (rules.TestResult, error)
+}
+
+// RiskBackend is a store under test with its risk engine.
+type RiskBackend struct {
+	Backend
+	Risk   RiskStore
+	Engine RiskEngine
+}
+
+// RiskFactory opens a fresh, migrated, empty store with its risk engine (the default rule
+// pack seeded), whose clock is clock.
+type RiskFactory func(t *testing.T, clock standing.Clock) RiskBackend
+
+// TestRisk runs the risk area's storage contract against stores made by open.
+func TestRisk(t *testing.T, open RiskFactory) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, open RiskFactory)
+	}{
+		{"IdempotentLedgerWrites", testIdempotentLedger},
+		{"ConcurrentEventsOfOneAccount", testConcurrentEvents},
+		{"RepeatedEventIDAtOnce", testRepeatedEventAtOnce},
+		{"OutboxWrittenWithTheChange", testOutbox},
+		{"LinksFromSharedDetails", testLinks},
+		{"RuleVersions", testRuleVersions},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
+	}
+}
+
+func hashed(kind standing.IdentityKind, v string) standing.IdentityAttribute {
+	return standing.IdentityAttribute{Kind: kind, Hash: fmt.Sprintf("%064x", len(v)) + v, Display: v[:2] + "…"}
+}
+
+// testIdempotentLedger: a retried write returns the first answer; the same key with
+// another body is a conflict; concurrent retries make one order.
+func testIdempotentLedger(t *testing.T, open RiskFactory) {
+	ctx := context.Background()
+	b := open(t, standing.NewTestClock(Start))
+	buyer := MustCreateAccount(t, b.Store, standing.RoleBuyer, "buyer@example.com")
+	seller := MustCreateAccount(t, b.Store, standing.RoleSeller, "seller@example.com")
+	n := standing.NewOrder{BuyerID: buyer.ID, SellerID: seller.ID, Amount: 100, Currency: "EUR", Status: standing.OrderPendingPayment, PlacedAt: Start}
+	idem := &standing.Idempotency{Key: "k1", Caller: "key_1", Route: "POST /v1/orders", Fingerprint: "f1"}
+	var wg sync.WaitGroup
+	ids := make([]string, 8)
+	errs := make([]error, 8)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o, _, err := b.Risk.CreateOrder(ctx, n, idem)
+			ids[i], errs[i] = o.ID, err
+		}()
+	}
+	wg.Wait()
+	for i := range ids {
+		if errs[i] != nil && standing.ErrorCode(errs[i]) != standing.ECONFLICT {
+			t.Fatalf("concurrent retry %d: %v", i, errs[i])
+		}
+		if errs[i] == nil && ids[i] != ids[0] && ids[0] != "" {
+			t.Fatalf("concurrent retries made orders %s and %s", ids[0], ids[i])
+		}
+	}
+	orders, err := b.Risk.Orders(ctx, buyer.ID, 10)
+	if err != nil || len(orders) != 1 {
+		t.Fatalf("orders = %v, %v; want one", orders, err)
+	}
+	o, replayed, err := b.Risk.CreateOrder(ctx, n, idem)
+	if err != nil || !replayed || o.ID != orders[0].ID {
+		t.Fatalf("replay = %v %v %v", o.ID, replayed, err)
+	}
+	other := *idem
+	other.Fingerprint = "f2"
+	_, _, err = b.Risk.CreateOrder(ctx, n, &other)
+	WantCode(t, err, standing.ECONFLICT, "Idempotency-Key")
+	// A key is the caller's own: another caller's same key is a new request.
+	theirs := *idem
+	theirs.Caller = "key_2"
+	if o2, replayed, err := b.Risk.CreateOrder(ctx, n, &theirs); err != nil || replayed || o2.ID == o.ID {
+		t.Fatalf("another caller's key: %v %v %v", o2.ID, replayed, err)
+	}
+	// The status moves and what it records.
+	paid := standing.OrderPaid
+	up, _, err := b.Risk.UpdateOrder(ctx, o.ID, standing.OrderPatch{Status: &paid, At: Start}, nil)
+	if err != nil || up.Status != standing.OrderPaid || up.PaidAt == nil {
+		t.Fatalf("pay: %+v %v", up, err)
+	}
+	done := standing.OrderCompleted
+	_, _, err = b.Risk.UpdateOrder(ctx, o.ID, standing.OrderPatch{Status: &done, At: Start}, nil)
+	WantCode(t, err, standing.ECONFLICT, "status")
+}
+
+func login(id, account string, at time.Time) standing.EventInput {
+	return standing.EventInput{Event: standing.Event{ID: id, AccountID: account, Type: "login_succeeded", Time: at, IP: "192.0.2.1"}}
+}
+
+// eventsTotal returns the account's stored events_total, through a rule test.
+func eventsTotal(t *testing.T, e RiskEngine, account string) int {
+	t.Helper()
+	res, err := e.TestRule(context.Background(), rules.Rule{ID: "probe", Name: "probe", Expression: "features.events_total > 0",
+		Outcome: rules.Outcome{Score: 1}, Mode: rules.ModeActive, Enabled: true},
+		standing.EventInput{Event: standing.Event{AccountID: account, Type: "probe", Time: Start}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(res.Features[rules.FeatureEventsTotal].(int)) - 1
+}
+
+// testConcurrentEvents: events of one account from many goroutines at once all count:
+// the store serialises updates of an account's features.
+func testConcurrentEvents(t *testing.T, open RiskFactory) {
+	b := open(t, standing.NewTestClock(Start))
+	acc := MustCreateAccount(t, b.Store, standing.RoleBuyer, "busy@example.com")
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				res, err := b.Engine.ProcessEvents(context.Background(), []standing.EventInput{login(fmt.Sprintf("c-%d-%d", g, i), acc.ID, Start)})
+				if err != nil || res[0].Err != nil {
+					t.Errorf("event: %v %v", err, res)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := eventsTotal(t, b.Engine, acc.ID); n != 80 {
+		t.Fatalf("events_total = %d after 80 concurrent events", n)
+	}
+}
+
+// testRepeatedEventAtOnce: one event id sent by several goroutines at once, and twice in
+// one batch, is decided once.
+func testRepeatedEventAtOnce(t *testing.T, open RiskFactory) {
+	ctx := context.Background()
+	b := open(t, standing.NewTestClock(Start))
+	acc := MustCreateAccount(t, b.Store, standing.RoleBuyer, "again@example.com")
+	var wg sync.WaitGroup
+	dups := make([]bool, 6)
+	for g := range dups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := b.Engine.ProcessEvents(ctx, []standing.EventInput{login("same", acc.ID, Start)})
+			if err != nil || res[0].Err != nil {
+				t.Errorf("event: %v %v", err, res)
+				return
+			}
+			dups[g] = res[0].Decision.Duplicate
+		}()
+	}
+	wg.Wait()
+	firsts := 0
+	for _, d := range dups {
+		if !d {
+			firsts++
+		}
+	}
+	if firsts != 1 {
+		t.Fatalf("%d of 6 concurrent copies were decided as new", firsts)
+	}
+	res, err := b.Engine.ProcessEvents(ctx, []standing.EventInput{login("twice", acc.ID, Start), login("twice", acc.ID, Start), login("nobody", "acc_nobody", Start)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Decision == nil || res[0].Decision.Duplicate || res[1].Decision == nil || !res[1].Decision.Duplicate {
+		t.Fatalf("twice in one batch: %+v", res)
+	}
+	WantCode(t, res[2].Err, standing.ENOTFOUND, "account_id")
+	if n := eventsTotal(t, b.Engine, acc.ID); n != 2 {
+		t.Fatalf("events_total = %d, want 2", n)
+	}
+}
+
+// testOutbox: a restriction writes its webhook message and, for each subscribed endpoint,
+// a delivery and its job, in the same transaction.
+func testOutbox(t *testing.T, open RiskFactory) {
+	ctx := context.Background()
+	clock := standing.NewTestClock(Start)
+	b := open(t, clock)
+	all, err := b.Risk.CreateWebhookEndpoint(ctx, standing.NewWebhookEndpoint{URL: "https://a.example/hooks"}, "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders, err := b.Risk.CreateWebhookEndpoint(ctx, standing.NewWebhookEndpoint{URL: "https://b.example/hooks", EventTypes: []string{standing.WebhookOrderClosed}}, "whsec_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := MustCreateAccount(t, b.Store, standing.RoleBuyer, "hooked@example.com")
+	r := MustRestrict(t, b.Store, acc.ID, standing.NewRestriction{ReasonCode: standing.ReasonRiskReview})
+	jobs, err := b.Store.ClaimJobs(ctx, clock.Now(), 100, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webhookJobs := 0
+	for _, j := range jobs {
+		if j.Kind == "webhook.deliver" {
+			webhookJobs++
+		}
+	}
+	if webhookJobs != 1 {
+		t.Fatalf("webhook jobs = %d, want 1 (the order endpoint does not subscribe to account.restricted)", webhookJobs)
+	}
+	ds, err := b.Risk.WebhookDeliveries(ctx, all.ID, "", 10)
+	if err != nil || len(ds) != 1 || ds[0].EventType != standing.WebhookAccountRestricted || ds[0].State != standing.DeliveryPending {
+		t.Fatalf("deliveries = %+v, %v", ds, err)
+	}
+	if ds, _ := b.Risk.WebhookDeliveries(ctx, orders.ID, "", 10); len(ds) != 0 {
+		t.Fatalf("the order endpoint got %+v", ds)
+	}
+	if _, err := b.Store.Lift(ctx, r.ID, standing.LiftRequest{Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if ds, _ := b.Risk.WebhookDeliveries(ctx, all.ID, "", 10); len(ds) != 2 || ds[0].EventType != standing.WebhookRestrictionLifted {
+		t.Fatalf("after the lift: %+v", ds)
+	}
+	// Disabling cancels what is pending.
+	off := false
+	if _, err := b.Risk.UpdateWebhookEndpoint(ctx, all.ID, standing.WebhookEndpointPatch{Enabled: &off}); err != nil {
+		t.Fatal(err)
+	}
+	if ds, _ := b.Risk.WebhookDeliveries(ctx, all.ID, standing.DeliveryPending, 10); len(ds) != 0 {
+		t.Fatalf("pending after disabling: %+v", ds)
+	}
+	// A failed write sends nothing: the restriction of an unknown reason rolls back.
+	if _, err := b.Store.Restrict(ctx, acc.ID, standing.NewRestriction{ReasonCode: "nope"}); err == nil {
+		t.Fatal("restricted with an unknown reason")
+	}
+	if ds, _ := b.Risk.WebhookDeliveries(ctx, orders.ID, "", 10); len(ds) != 0 {
+		t.Fatalf("deliveries after a failed write: %+v", ds)
+	}
+}
+
+// testLinks: two accounts sharing strong details are linked both ways with each detail
+// explained; a shared name alone links nobody.
+func testLinks(t *testing.T, open RiskFactory) {
+	ctx := context.Background()
+	b := open(t, standing.NewTestClock(Start))
+	a := MustCreateAccount(t, b.Store, standing.RoleBuyer, "a@example.com")
+	c := MustCreateAccount(t, b.Store, standing.RoleBuyer, "c@example.com")
+	d := MustCreateAccount(t, b.Store, standing.RoleBuyer, "d@example.com")
+	card, phone, name := hashed(standing.IdentityCardFingerprint, "fp_card"), hashed(standing.IdentityPhone, "+4911"), hashed(standing.IdentityName, "jane")
+	for i, acc := range []string{a.ID, c.ID} {
+		ev := login(fmt.Sprint("l", i), acc, Start)
+		ev.Identity = []standing.IdentityAttribute{card, phone, name}
+		if res, err := b.Engine.ProcessEvents(ctx, []standing.EventInput{ev}); err != nil || res[0].Err != nil {
+			t.Fatal(err, res)
+		}
+	}
+	ev := login("l3", d.ID, Start)
+	ev.Identity = []standing.IdentityAttribute{name}
+	if _, err := b.Engine.ProcessEvents(ctx, []standing.EventInput{ev}); err != nil {
+		t.Fatal(err)
+	}
+	for _, pair := range [][2]string{{a.ID, c.ID}, {c.ID, a.ID}} {
+		links, err := b.Risk.Links(ctx, pair[0])
+		if err != nil || len(links) != 1 || links[0].AccountID != pair[1] || len(links[0].Shared) != 3 {
+			t.Fatalf("links of %s = %+v, %v", pair[0], links, err)
+		}
+		if !strings.Contains(links[0].Because, "payment card") {
+			t.Errorf("because = %q", links[0].Because)
+		}
+	}
+	if links, _ := b.Risk.Links(ctx, d.ID); len(links) != 0 {
+		t.Fatalf("a shared name linked: %+v", links)
+	}
+	_, err := b.Risk.Links(ctx, "acc_nobody")
+	WantCode(t, err, standing.ENOTFOUND, "")
+}
+
+// testRuleVersions: saving keeps every version; an unchanged save keeps the version; a
+// stale base version is a conflict.
+func testRuleVersions(t *testing.T, open RiskFactory) {
+	ctx := context.Background()
+	b := open(t, standing.NewTestClock(Start))
+	r := rules.Rule{ID: "v", Name: "V", Expression: "features.orders_1h > 1", Outcome: rules.Outcome{Score: 1}, Mode: rules.ModeActive, Enabled: true}
+	if rev, changed, err := b.Engine.SaveRule(ctx, r, "t", rules.SaveCreate, 0); err != nil || !changed || rev.Version != 1 {
+		t.Fatalf("create: %+v %v %v", rev, changed, err)
+	}
+	_, _, err := b.Engine.SaveRule(ctx, r, "t", rules.SaveCreate, 0)
+	WantCode(t, err, standing.ECONFLICT, "id")
+	r.Mode = rules.ModeShadow
+	if rev, changed, err := b.Engine.SaveRule(ctx, r, "t", rules.SaveUpdate, 1); err != nil || !changed || rev.Version != 2 {
+		t.Fatalf("update: %+v %v %v", rev, changed, err)
+	}
+	if rev, changed, err := b.Engine.SaveRule(ctx, r, "t", rules.SaveUpdate, 0); err != nil || changed || rev.Version != 2 {
+		t.Fatalf("unchanged: %+v %v %v", rev, changed, err)
+	}
+	r.Expression = "features.orders_1h > 2"
+	_, _, err = b.Engine.SaveRule(ctx, r, "t", rules.SaveUpdate, 1)
+	WantCode(t, err, standing.ECONFLICT, "version")
+	r.Expression = "features.orders_1h >"
+	_, _, err = b.Engine.SaveRule(ctx, r, "t", rules.SaveUpdate, 0)
+	WantCode(t, err, standing.EINVALID, "expression")
+	vs, err := b.Engine.RuleVersions(ctx, "v")
+	if err != nil || len(vs) != 2 || vs[0].Version != 2 || vs[1].Mode != rules.ModeActive {
+		t.Fatalf("versions = %+v, %v", vs, err)
+	}
+}

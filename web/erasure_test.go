@@ -1,0 +1,114 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"standing"
+	"standing/app/apptest"
+	"standing/browsertest"
+)
+
+// TestDeleteAccountInTheBrowser: the deletion page explains what happens, refuses a
+// mistyped phrase (keeping the rest), accepts the right one, and signs the person out.
+func TestDeleteAccountInTheBrowser(t *testing.T) { backends(t, testDeleteAccountInTheBrowser) }
+
+func testDeleteAccountInTheBrowser(t *testing.T, e *apptest.Env) {
+	const email, password = "goodbye@example.com", "a farewell passphrase"
+	e.MustAPI("POST", "/v1/signup", map[string]any{"email": email, "password": password, "role": "buyer"}, http.StatusAccepted)
+	b := browsertest.New(t)
+	browsertest.Do(t, b, chromedp.Navigate(e.URL+"/login?next=/account/delete"), waitFor("#email"),
+		typeInto("#email", email), typeInto("#password", password), click("#sign-in"), waitFor("#preconditions"))
+	page := browsertest.Text(t, b, "main")
+	for _, want := range []string{"Access ends now", "erased on", "What we keep", "can be used for a new account", "No order is waiting"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the deletion page lacks %q", want)
+		}
+	}
+	browsertest.Do(t, b, typeInto("#confirm_email", email), typeInto("#phrase", "Deactivate my acount"), click("#delete-account"), waitFor("#error"))
+	if got := browsertest.Text(t, b, "main"); !strings.Contains(got, "Type the phrase exactly") {
+		t.Fatalf("a mistyped phrase: %s", got)
+	}
+	if v, _ := chromedp.Run(b, chromedp.Value(chromedp.CSS("#confirm_email"))); v != email {
+		t.Fatalf("the typed email was not kept: %q", v)
+	}
+	if _, err := chromedp.Run(b, chromedp.Evaluate[bool](`(() => { document.querySelector("#phrase").value = ""; return true })()`)); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Do(t, b, typeInto("#phrase", "Deactivate my account"), click("#delete-account"), waitFor("#message"))
+	if got := browsertest.Text(t, b, "main"); !strings.Contains(got, "signed out everywhere") {
+		t.Fatalf("after deleting: %s", got)
+	}
+	browsertest.Do(t, b, chromedp.Navigate(e.URL+"/account"), waitFor("#sign-in"))
+	if !strings.Contains(browsertest.Location(t, b), "/login") {
+		t.Fatal("the person is still signed in")
+	}
+	if r := e.API("POST", "/v1/sessions", map[string]any{"email": email, "password": password}); r.Status != http.StatusForbidden || !strings.Contains(r.JSON()["detail"].(string), "delete") {
+		t.Fatalf("signing in during the grace period = %d %s", r.Status, r.Body)
+	}
+}
+
+// TestConsoleRestore: support restores an account deleted by mistake, from the console.
+func TestConsoleRestore(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	id := e.CreateAccount("buyer", "mistake@example.com")
+	e.MustAPI("POST", "/v1/accounts/"+id+"/erasure", map[string]any{"confirm_email": "mistake@example.com", "phrase": "Deactivate my account", "reason": "Other"}, http.StatusAccepted)
+	if _, err := e.App.Appeals.CreateStaff(context.Background(), "sam@example.com", "Sam", standing.RoleReviewer, "support staff phrase"); err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := e.App.Appeals.StaffSignIn(context.Background(), "sam@example.com", "support staff phrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	u, _ := url.Parse(e.URL)
+	jar.SetCookies(u, []*http.Cookie{{Name: "standing_console", Value: token, Path: "/console"}})
+	c := &http.Client{Jar: jar}
+	resp, err := c.Get(e.URL + "/console/accounts?q=mistake@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readAll(resp)
+	if !strings.Contains(body, "Restore the account") {
+		t.Fatalf("the console does not offer to restore:\n%s", body)
+	}
+	csrf := between(body, `name="csrf" value="`, `"`)
+	resp, err = c.PostForm(e.URL+"/console/accounts/"+id+"/restore", url.Values{"csrf": {csrf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readAll(resp); resp.StatusCode != 200 || !strings.Contains(body, "restored") {
+		t.Fatalf("restore = %d %s", resp.StatusCode, body)
+	}
+	if acc := e.MustAPI("GET", "/v1/accounts/"+id, nil, 200); acc["lifecycle"] != "active" {
+		t.Fatalf("after the console restore: %v", acc)
+	}
+}
+
+func readAll(resp *http.Response) string {
+	defer resp.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 4096)
+	for {
+		n, err := resp.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			return b.String()
+		}
+	}
+}
+
+func between(s, a, b string) string {
+	i := strings.Index(s, a)
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len(a):]
+	return s[:strings.Index(s, b)]
+}
