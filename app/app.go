@@ -140,7 +140,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 func (a *App) wirePages() error {
 	standingOf := func(ctx context.Context, id string) (*standing.Standing, error) { return a.Checker.Standing(ctx, id) }
 	pages, err := web.New(web.Deps{Auth: a.Auth, Appeals: a.Appeals, Erasure: a.Erasure, Accounts: a.Store, Restrictions: a.Store, Audit: a.Store,
-		Standing: standingOf, Mails: a.Store, Sellers: a.sellers, Orders: a.Store, Clock: a.Clock, Policy: a.Policy, Log: a.Log, Dev: a.Config.Dev})
+		Standing: standingOf, Mails: a.Store, Sellers: a.sellers, Orders: a.Store, Explain: a.explainRule, Clock: a.Clock, Policy: a.Policy, Log: a.Log, Dev: a.Config.Dev})
 	if err != nil {
 		return err
 	}

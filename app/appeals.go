@@ -111,3 +111,22 @@ func (b blobFiles) Open(ctx context.Context, key string) (io.ReadCloser, error) 
 func (b blobFiles) Keys(ctx context.Context, prefix string, fn func(string, time.Time) error) error {
 	return b.List(ctx, prefix, func(i blob.Info) error { return fn(i.Key, i.ModTime) })
 }
+
+// explainRule says why a rule fired for an account: the values it read in its newest
+// firing ("features.declined_payments_24h = 3, features.ip_vpn = true"), for the console.
+func (a *App) explainRule(ctx context.Context, ruleID, accountID string) string {
+	hits, err := a.Store.RuleHits(ctx, ruleID, accountID, 1)
+	if err != nil || len(hits) == 0 {
+		return ""
+	}
+	_, d, err := a.Store.Event(ctx, hits[0].EventID)
+	if err != nil || d == nil {
+		return ""
+	}
+	for _, f := range d.Fired {
+		if f.RuleID == ruleID {
+			return f.Name + ": " + f.Because + " (event " + hits[0].EventID + " at " + hits[0].At.UTC().Format("2 Jan 2006, 15:04 MST") + ")"
+		}
+	}
+	return ""
+}

@@ -2,6 +2,7 @@ package erasure_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -116,5 +117,33 @@ func TestRestoreWithinGraceOnly(t *testing.T) {
 		}
 		// The email can sign up again.
 		e.MustAPI("POST", "/v1/accounts", map[string]any{"role": "buyer", "email": "oops@example.com"}, http.StatusCreated)
+	})
+}
+
+// TestDenyListAfterFraud: an account closed for fraud leaves keyed hashes of its identity
+// details behind; a new account with the same phone is flagged, while the erased email
+// signs up again freely.
+func TestDenyListAfterFraud(t *testing.T) {
+	backends(t, func(t *testing.T, e *apptest.Env) {
+		old := e.CreateAccount("buyer", "fraudster@example.com")
+		e.MustAPI("POST", "/v1/events", map[string]any{"id": "evt-fr-1", "type": "profile_changed", "account_id": old,
+			"ip": "192.0.2.10", "attributes": map[string]any{"phone": "+49 151 2345 6789", "card_fingerprint": "fp_7f3a9c1e55b2"}}, http.StatusOK)
+		e.MustAPI("POST", "/v1/accounts/"+old+"/restrictions", map[string]any{"reason_code": "fraud_confirmed"}, http.StatusCreated)
+		er := e.MustAPI("POST", "/v1/accounts/"+old+"/erasure", map[string]any{"confirm_email": "fraudster@example.com", "phrase": "Deactivate my account", "reason": "Other"}, http.StatusAccepted)
+		e.Advance("24h")
+		cert := e.MustAPI("GET", "/v1/erasures/"+er["id"].(string), nil, 200)["certificate"].(map[string]any)
+		kept := fmt.Sprint(cert["kept"])
+		if !strings.Contains(kept, "deny list") || !strings.Contains(kept, "fraud_confirmed") {
+			t.Fatalf("the certificate does not record the deny list: %s", kept)
+		}
+		newcomer := e.CreateAccount("buyer", "fresh-start@example.com")
+		e.MustAPI("POST", "/v1/events", map[string]any{"id": "evt-fr-2", "type": "signup", "account_id": newcomer,
+			"ip": "192.0.2.11", "attributes": map[string]any{"phone": "+49 1512 345 6789"}}, http.StatusOK)
+		links := e.MustAPI("GET", "/v1/accounts/"+newcomer+"/links", nil, 200)
+		if links["deny_list_hits"] != 1.0 {
+			t.Fatalf("a new account with the fraudster's phone = %v", links)
+		}
+		// The email itself is free again.
+		e.MustAPI("POST", "/v1/accounts", map[string]any{"role": "buyer", "email": "fraudster@example.com"}, http.StatusCreated)
 	})
 }

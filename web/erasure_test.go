@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/http/cookiejar"
@@ -13,6 +14,7 @@ import (
 	"standing"
 	"standing/app/apptest"
 	"standing/browsertest"
+	"standing/evidence/evidencetest"
 )
 
 // TestDeleteAccountInTheBrowser: the deletion page explains what happens, refuses a
@@ -111,4 +113,49 @@ func between(s, a, b string) string {
 	}
 	s = s[i+len(a):]
 	return s[:strings.Index(s, b)]
+}
+
+// TestConsoleShowsWhyTheRuleFired: the case of an appeal against a rule's restriction
+// shows the values that made the rule fire.
+func TestConsoleShowsWhyTheRuleFired(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	id := e.CreateAccount("buyer", "declined@example.com")
+	for i := 0; i < 3; i++ {
+		e.MustAPI("POST", "/v1/events", map[string]any{"id": "evt-decl-" + string(rune('a'+i)), "type": "payment_declined",
+			"account_id": id, "ip": "192.0.2.10"}, http.StatusOK)
+	}
+	rs := e.MustAPI("GET", "/v1/accounts/"+id+"/restrictions", nil, 200)["restrictions"].([]any)
+	if len(rs) == 0 {
+		t.Fatal("three declined payments restricted nothing")
+	}
+	r := rs[0].(map[string]any)
+	ctx := context.Background()
+	card, err := e.App.Appeals.Upload(ctx, id, "card_photo", "file_card_photo", "card.jpg", bytes.NewReader(evidencetest.CardJPEG(t, "4111 1111 1111 1111", 12)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bank, err := e.App.Appeals.Upload(ctx, id, "bank_statement", "file_bank_statement", "bank.pdf", bytes.NewReader(evidencetest.PDF("Statement")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := e.App.Appeals.Submit(ctx, standing.NewAppeal{AccountID: id, RestrictionID: r["id"].(string), Statement: "My bank blocked the card by mistake.",
+		EvidenceIDs: []string{card.ID, bank.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.App.Appeals.CreateStaff(context.Background(), "ana@example.com", "Ana", standing.RoleReviewer, "reviewer staff phrase"); err != nil {
+		t.Fatal(err)
+	}
+	token, _, _ := e.App.Appeals.StaffSignIn(context.Background(), "ana@example.com", "reviewer staff phrase")
+	jar, _ := cookiejar.New(nil)
+	u, _ := url.Parse(e.URL)
+	jar.SetCookies(u, []*http.Cookie{{Name: "standing_console", Value: token, Path: "/console"}})
+	resp, err := (&http.Client{Jar: jar}).Get(e.URL + "/console/appeals/" + a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readAll(resp)
+	if !strings.Contains(body, "Why the rule fired") || !strings.Contains(body, "declined_payments_24h") {
+		t.Fatalf("the case page does not explain the rule:\n%s", body)
+	}
 }

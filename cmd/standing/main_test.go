@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"os"
@@ -22,6 +24,7 @@ import (
 
 	"standing"
 	"standing/config"
+	"standing/evidence/evidencetest"
 )
 
 // env returns a getenv over the given variables only, so tests do not read the machine's.
@@ -200,10 +203,45 @@ func TestKill9KeepsAcceptedWrites(t *testing.T) {
 		}
 		ids = append(ids, r["id"].(string))
 	}
+	// An appeal with a document, accepted just before the kill.
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("account_id", id)
+	mw.WriteField("restriction_id", ids[0])
+	mw.WriteField("statement", "The listing was mine; here is the invoice.")
+	fw, _ := mw.CreateFormFile("file_other", "invoice.pdf")
+	fw.Write(evidencetest.PDF("Invoice 2026-0042"))
+	mw.Close()
+	req, _ := http.NewRequest("POST", base+"/v1/appeals", &body)
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var appeal map[string]any
+	json.NewDecoder(resp.Body).Decode(&appeal)
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Fatalf("appeal = %d %v", resp.StatusCode, appeal)
+	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 	cmd = start()
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	if status, a := call(t, "GET", base+"/v1/appeals/"+appeal["id"].(string), key, ""); status != 200 || a["status"] != "submitted" || len(a["evidence"].([]any)) != 1 {
+		t.Fatalf("appeal after kill -9 = %d %v", status, a)
+	}
+	files := 0
+	filepath.WalkDir(filepath.Join(dir, "blobs", "evidence"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".pdf") {
+			files++
+		}
+		return nil
+	})
+	if files != 1 {
+		t.Fatalf("%d evidence files after kill -9, want 1", files)
+	}
 	for _, rid := range ids {
 		if status, r := call(t, "GET", base+"/v1/restrictions/"+rid, key, ""); status != 200 || r["state"] != "active" {
 			t.Fatalf("restriction %s after kill -9 = %d %v", rid, status, r)
