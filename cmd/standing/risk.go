@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -262,6 +263,7 @@ func runBenchEvents(ctx context.Context, fs *flag.FlagSet, args []string, stdout
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "how long each phase runs")
 	fs.IntVar(&o.ExtraRules, "extra-rules", 50, "rules added to the default pack")
 	fs.StringVar(&o.DatabaseURL, "database-url", "", "postgres://… to bench on PostgreSQL; empty: SQLite in a temporary folder")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured phases to this file")
 	scale := fs.Bool("scale", false, "compare latency on an empty store with a large one (see --scale-accounts, --scale-events)")
 	so := bench.ScaleOptions{}
 	fs.IntVar(&so.Accounts, "scale-accounts", 1_000_000, "accounts of the large store (--scale)")
@@ -272,6 +274,22 @@ func runBenchEvents(ctx context.Context, fs *flag.FlagSet, args []string, stdout
 	if *scale {
 		so.Concurrency, so.Duration, so.ExtraRules = o.Concurrency, o.Duration, o.ExtraRules
 		return bench.Scale(ctx, so, stdout)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		o.Profile = func(start bool) {
+			if start {
+				if err := pprof.StartCPUProfile(f); err != nil {
+					fmt.Fprintf(os.Stderr, "standing: cpu profile: %v\n", err)
+				}
+				return
+			}
+			pprof.StopCPUProfile()
+		}
 	}
 	return bench.Events(ctx, o, stdout)
 }
