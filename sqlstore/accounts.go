@@ -96,6 +96,19 @@ func (t *tx) createAccount(n *standing.NewAccount, actor string) (standing.Accou
 		v := created.UTC()
 		a.EmailVerifiedAt = &v
 	}
+	// A failed item must leave nothing behind, and the batch's transaction commits the
+	// items that succeeded: every check that can fail an item runs before its first write.
+	for i, nr := range n.Restrictions {
+		if a.Lifecycle == standing.LifecycleErased {
+			return a, nil, standing.FieldErrorf(standing.EGONE, fmt.Sprintf("restrictions[%d]", i), "an erased account cannot be restricted")
+		}
+		if nr.Actor == "" {
+			nr.Actor = actor
+		}
+		if _, err := nr.Resolve(t.s.policy(), a.ID, a.Role, now); err != nil {
+			return a, nil, restrictionItemError(i, err)
+		}
+	}
 	res, err := t.exec(`INSERT INTO accounts (id, external_id, role, email, name, phone, country, lifecycle,
 		password_hash, email_verified_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -123,15 +136,22 @@ func (t *tx) createAccount(n *standing.NewAccount, actor string) (standing.Accou
 		}
 		r, err := t.restrict(a, &st, nr)
 		if err != nil {
-			if f := standing.ErrorField(err); f != "" {
-				err = standing.FieldErrorf(standing.ErrorCode(err), fmt.Sprintf("restrictions[%d].%s", i, f), "%s", standing.ErrorMessage(err))
-			}
-			return a, nil, err
+			// Checked above, so this is not the item's fault; the account row is already
+			// written, and only failing the whole batch keeps it from being half-created.
+			return a, nil, fmt.Errorf("restriction %d of new account %s: %v", i, a.ID, err)
 		}
 		rs = append(rs, r)
 	}
 	t.touch(a.ID)
 	return a, rs, nil
+}
+
+// restrictionItemError names restriction i of an imported account in err's field.
+func restrictionItemError(i int, err error) error {
+	if f := standing.ErrorField(err); f != "" {
+		return standing.FieldErrorf(standing.ErrorCode(err), fmt.Sprintf("restrictions[%d].%s", i, f), "%s", standing.ErrorMessage(err))
+	}
+	return err
 }
 
 // setLifecycle moves an account to next, with an audit entry.

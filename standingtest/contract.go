@@ -135,6 +135,34 @@ func testImportWithRestrictions(t *testing.T, open Factory) {
 		t.Fatal(err)
 	}
 	WantCode(t, res[0].Err, standing.EINVALID, "restrictions[0].reason_code")
+	if _, err := s.AccountByEmail(ctx, "bad@example.com"); standing.ErrorCode(err) != standing.ENOTFOUND {
+		t.Errorf("the refused item was half-created: %v", err)
+	}
+	// A later restriction that fails (an end in the past) takes the earlier ones with it;
+	// the other items of the batch are kept.
+	entries, problem, err := s.VerifyAudit(ctx)
+	if err != nil || problem != nil {
+		t.Fatalf("VerifyAudit = %+v, %v", problem, err)
+	}
+	past := Start.Add(-time.Hour)
+	res, err = s.CreateAccounts(ctx, []standing.NewAccount{
+		{Role: standing.RoleSeller, Email: "late@example.com", Lifecycle: standing.LifecycleActive,
+			Restrictions: []standing.NewRestriction{{ReasonCode: standing.ReasonRiskReview}, {ReasonCode: standing.ReasonSellerViolation, EndsAt: &past}}},
+		{Role: standing.RoleBuyer, Email: "fine@example.com", Lifecycle: standing.LifecycleActive},
+	}, "import")
+	if err != nil {
+		t.Fatal(err)
+	}
+	WantCode(t, res[0].Err, standing.EINVALID, "restrictions[1].ends_at")
+	if res[1].Err != nil {
+		t.Fatalf("the valid item failed: %v", res[1].Err)
+	}
+	if _, err := s.AccountByEmail(ctx, "late@example.com"); standing.ErrorCode(err) != standing.ENOTFOUND {
+		t.Errorf("the refused item was half-created: %v", err)
+	}
+	if after, _, _ := s.VerifyAudit(ctx); after != entries+1 {
+		t.Errorf("audit entries went from %d to %d, want one more (the valid account's)", entries, after)
+	}
 }
 
 func testRestrictCheckLift(t *testing.T, open Factory) {
