@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"standing"
+	"standing/penalty"
 )
 
 // Statement is one statement of reasons, with the field names of the Transparency
@@ -94,9 +95,10 @@ type Options struct {
 	// SourceType overrides SOURCE_VOLUNTARY (own-initiative detection), for decisions taken
 	// on a notice.
 	SourceType string
-	// Closure marks a restriction that closes the account or store for good although its
-	// reason does not terminate by itself: a seller_violation restriction from a "closure"
-	// sanction. It is then reported as a termination.
+	// Closure marks a restriction that closes the account or store for good although
+	// neither its reason nor its shape says so; it is then reported as a termination.
+	// Callers need not set it for a store closure: FromRestriction recognises one by itself
+	// (penalty.IsClosure).
 	Closure bool
 }
 
@@ -109,9 +111,11 @@ var (
 // FromRestriction builds the statement of reasons for restriction r, put on an account of
 // role created at accountCreated, with reason its catalog entry. The mapping:
 //
-//   - decision_account: DECISION_ACCOUNT_TERMINATED when the reason terminates (or
-//     opts.Closure), otherwise DECISION_ACCOUNT_SUSPENDED, whenever r removes a capability
-//     other than paying, payouts and selling;
+//   - decision_account: DECISION_ACCOUNT_TERMINATED when the decision terminates — its
+//     reason terminates, r is a store closure (penalty.IsClosure: seller_violation, no end,
+//     everything removed but penalty.ClosureKeeps), or opts.Closure — otherwise
+//     DECISION_ACCOUNT_SUSPENDED, whenever r removes a capability other than paying,
+//     payouts and selling;
 //   - decision_monetary: SUSPENSION (TERMINATION when terminating) when r removes pay,
 //     withdraw_funds or receive_payouts;
 //   - decision_provision, for sellers whose list_products or receive_orders is removed:
@@ -160,7 +164,7 @@ func FromRestriction(r standing.Restriction, reason *standing.Reason, accountCre
 		return Statement{}, err
 	}
 
-	terminates := reason.Terminates || opts.Closure
+	terminates := reason.Terminates || opts.Closure || penalty.IsClosure(r)
 	end := ""
 	if r.EndsAt != nil && !terminates {
 		end = date(*r.EndsAt)
@@ -237,7 +241,7 @@ func FromRestriction(r standing.Restriction, reason *standing.Reason, accountCre
 	}
 	s.IncompatibleContentGround = Redact(s.IncompatibleContentGround)
 	s.IncompatibleContentExplanation = Redact(explanation(reason, removes, terminates, r.EndsAt))
-	s.DecisionFacts = Redact(facts(r, reason, removes, terminates))
+	s.DecisionFacts = Redact(facts(r, reason, removes, terminates, penalty.IsClosure(r)))
 
 	if err := Validate(s); err != nil {
 		return Statement{}, err
@@ -259,10 +263,16 @@ func explanation(reason *standing.Reason, removes standing.CapabilitySet, termin
 	return b.String()
 }
 
-func facts(r standing.Restriction, reason *standing.Reason, removes standing.CapabilitySet, terminates bool) string {
+func facts(r standing.Restriction, reason *standing.Reason, removes standing.CapabilitySet, terminates, closure bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Restriction: %s. ", strings.TrimSuffix(reason.Title, "."))
-	fmt.Fprintf(&b, "The account holder was told: \u201c%s\u201d ", strings.TrimSpace(reason.RenderMessage(r.EndsAt)))
+	if closure {
+		// The catalog's words describe a pause; the person was told of the closure in words
+		// of their own, which a statement does not read.
+		fmt.Fprintf(&b, "The store was closed for good; the account holder can still %s, and nothing else. ", words(r.Removes.Complement()))
+	} else {
+		fmt.Fprintf(&b, "The account holder was told: \u201c%s\u201d ", strings.TrimSpace(reason.RenderMessage(r.EndsAt)))
+	}
 	switch {
 	case r.Source == standing.SourceRule:
 		b.WriteString("Automated risk rules detected the activity and applied the restriction without human review. ")

@@ -10,6 +10,7 @@ import (
 
 	"standing"
 	"standing/dsa"
+	"standing/penalty"
 )
 
 var (
@@ -286,6 +287,56 @@ func TestSellerClosureAndOptions(t *testing.T) {
 	}
 	if s.IncompatibleContentExplanation == "" || !strings.Contains(s.IncompatibleContentExplanation, "until it is lifted") {
 		t.Errorf("incompatible_content_explanation = %q", s.IncompatibleContentExplanation)
+	}
+}
+
+// TestStoreClosureIsATermination exports the restrictions seller sanctions make, the way
+// the export does — with no options — and expects a closure to be reported as the
+// termination it is, and a suspension as a suspension.
+func TestStoreClosureIsATermination(t *testing.T) {
+	p := standing.DefaultPolicy()
+	sanction := func(kind string, d time.Duration) standing.Restriction {
+		t.Helper()
+		s := penalty.Sanction{Sanction: standing.Sanction{Kind: kind, Duration: standing.Duration(d)}, Ledger: "transaction", Trigger: penalty.TriggerThreshold, Level: 48}
+		r, err := s.Restriction(now, "Transactions").Resolve(p, "acc_seller", standing.RoleSeller, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.ID = standing.NewID("rst", now)
+		return r
+	}
+	reason, _ := p.Reason(standing.ReasonSellerViolation)
+
+	closure := sanction(penalty.KindClosure, 0)
+	s, err := dsa.FromRestriction(closure, reason, created, standing.RoleSeller, dsa.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := want{s.DecisionAccount, s.DecisionMonetary, s.DecisionProvision}
+	if w := (want{dsa.DecisionAccountTerminated, dsa.DecisionMonetaryTermination, dsa.DecisionProvisionTotalTermination}); got != w {
+		t.Errorf("closure: decisions = %+v, want %+v", got, w)
+	}
+	if s.EndDateAccountRestriction != "" || s.EndDateMonetaryRestriction != "" || s.EndDateServiceRestriction != "" {
+		t.Errorf("closure: end dates %q %q %q, want none", s.EndDateAccountRestriction, s.EndDateMonetaryRestriction, s.EndDateServiceRestriction)
+	}
+	if !strings.Contains(s.IncompatibleContentExplanation, "the decision is final") || strings.Contains(s.IncompatibleContentExplanation, "until") {
+		t.Errorf("closure: explanation = %q, want a final decision", s.IncompatibleContentExplanation)
+	}
+	if strings.Contains(s.DecisionFacts, "Everything else on the account still works") || strings.Contains(s.DecisionFacts, "paused") ||
+		!strings.Contains(s.DecisionFacts, "closed for good") {
+		t.Errorf("closure: decision_facts = %q, want a closure, not a pause", s.DecisionFacts)
+	}
+	if err := dsa.Validate(s); err != nil {
+		t.Fatal(err)
+	}
+
+	suspension := sanction(penalty.KindSuspension, 30*24*time.Hour)
+	s, err = dsa.FromRestriction(suspension, reason, created, standing.RoleSeller, dsa.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.DecisionAccount != "" || s.DecisionProvision != dsa.DecisionProvisionPartialSuspension || s.EndDateServiceRestriction != "2026-12-23" {
+		t.Errorf("30-day suspension: account %q provision %q until %q", s.DecisionAccount, s.DecisionProvision, s.EndDateServiceRestriction)
 	}
 }
 

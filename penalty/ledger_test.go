@@ -607,3 +607,35 @@ func TestApplyOrderOfRecord(t *testing.T) {
 		t.Errorf("before %d after %d %q; want 10, 12 and the 7-day suspension", o.TotalBefore, o.TotalAfter, summary(o))
 	}
 }
+
+func TestIsClosure(t *testing.T) {
+	p := standing.DefaultPolicy()
+	resolve := func(s penalty.Sanction) standing.Restriction {
+		t.Helper()
+		r, err := s.Restriction(t0, "Transactions").Resolve(p, "acc_seller", standing.RoleSeller, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	closure := resolve(penalty.Sanction{Sanction: standing.Sanction{Kind: penalty.KindClosure}})
+	suspension := resolve(penalty.Sanction{Sanction: standing.Sanction{Kind: penalty.KindSuspension, Duration: standing.Duration(days(30))}})
+	ended := closure
+	ended.EndsAt = tp(t0.Add(days(30)))
+	fraud := closure
+	fraud.ReasonCode = standing.ReasonFraudConfirmed
+	for _, tt := range []struct {
+		name string
+		r    standing.Restriction
+		want bool
+	}{
+		{"closure sanction", closure, true},
+		{"suspension", suspension, false},
+		{"closure capabilities with an end", ended, false},
+		{"closure capabilities for another reason", fraud, false},
+	} {
+		if got := penalty.IsClosure(tt.r); got != tt.want {
+			t.Errorf("IsClosure(%s) = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -30,6 +30,15 @@ const (
 const ClosureKeeps = standing.CapabilitySet(1<<standing.CapLogin | 1<<standing.CapViewOrders |
 	1<<standing.CapWithdrawFunds | 1<<standing.CapReceivePayouts | 1<<standing.CapAppeal)
 
+// IsClosure reports whether r closes a store for good: reason seller_violation, no end, and
+// every capability removed except ClosureKeeps. That is the restriction a closure sanction
+// makes (Sanction.Restriction), and a reviewer's restriction with the same effect counts as
+// one too. Everything that must tell a closure from a suspension (the statements of
+// reasons, the seller dashboard, the store) asks here, so they cannot drift apart.
+func IsClosure(r standing.Restriction) bool {
+	return r.ReasonCode == standing.ReasonSellerViolation && r.EndsAt == nil && r.Removes == ClosureKeeps.Complement()
+}
+
 // Sanction is a sanction a violation brought, with why in plain words.
 type Sanction struct {
 	standing.Sanction
