@@ -3,9 +3,10 @@ package standing
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
-// Error codes. Each maps to one HTTP status in the API layer.
+// Error codes. Each maps to one HTTP status, given by HTTPStatus.
 const (
 	EINVALID      = "invalid"      // the input is wrong; the message says how
 	ENOTFOUND     = "not_found"    // missing, or not the caller's to see
@@ -18,6 +19,29 @@ const (
 	EMALFORMED    = "malformed"    // the body cannot be parsed at all
 	EINTERNAL     = "internal"     // our fault; details are logged, never shown
 )
+
+// httpStatus is the one table from error code to HTTP status, for the API and the pages.
+var httpStatus = map[string]int{
+	EINVALID:      http.StatusUnprocessableEntity,
+	EMALFORMED:    http.StatusBadRequest,
+	ENOTFOUND:     http.StatusNotFound,
+	ECONFLICT:     http.StatusConflict,
+	EGONE:         http.StatusGone,
+	EFORBIDDEN:    http.StatusForbidden,
+	EUNAUTHORIZED: http.StatusUnauthorized,
+	ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	ERATELIMITED:  http.StatusTooManyRequests,
+	EINTERNAL:     http.StatusInternalServerError,
+}
+
+// HTTPStatus returns the HTTP status of an error code (one of the E* constants, as
+// ErrorCode returns it): 500 for EINTERNAL and for any code it does not know.
+func HTTPStatus(code string) int {
+	if s, ok := httpStatus[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
 
 // Error is the one error type of Standing's domain. Code is one of the E* constants,
 // Field names the offending input where there is one, Message is safe to show.

@@ -3,7 +3,9 @@ package web
 import (
 	"errors"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -84,14 +86,14 @@ func (s *Server) newAppealPage(w http.ResponseWriter, r *http.Request) {
 // is the form's first field), text fields are bounded, and each file goes to upload as it
 // arrives, so a 50 MB video never sits in memory twice. Errors of single files are
 // collected per field; the rest of the form is kept.
-func (s *Server) multipartForm(w http.ResponseWriter, r *http.Request, upload func(field, filename string, body io.Reader) error) (map[string][]string, map[string]string, error) {
+func (s *Server) multipartForm(w http.ResponseWriter, r *http.Request, upload func(field, filename string, body io.Reader) error) (map[string][]string, map[string]error, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, s.maxAppealBody())
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, nil, standing.Errorf(standing.EMALFORMED, "The form could not be read. Reload the page and try again.")
 	}
 	values := map[string][]string{}
-	fieldErrs := map[string]string{}
+	fieldErrs := map[string]error{}
 	first := true
 	for {
 		part, err := mr.NextPart()
@@ -131,11 +133,32 @@ func (s *Server) multipartForm(w http.ResponseWriter, r *http.Request, upload fu
 			if standing.ErrorCode(err) == standing.EINTERNAL {
 				return nil, nil, err
 			}
-			fieldErrs[name] = standing.ErrorMessage(err)
+			fieldErrs[name] = err
 		}
 		io.Copy(io.Discard, part)
 	}
 	return values, fieldErrs, nil
+}
+
+// filesStatus is the status of a form some of whose files were refused: 413 when one is
+// too large, else the status of the first refused field's code.
+func filesStatus(errs map[string]error) int {
+	status := 0
+	for _, field := range slices.Sorted(maps.Keys(errs)) {
+		if status == 0 || standing.ErrorCode(errs[field]) == standing.ETOOLARGE {
+			status = statusFor(errs[field])
+		}
+	}
+	return status
+}
+
+// messages returns the message of each field's error, to show next to the field.
+func messages(errs map[string]error) map[string]string {
+	out := make(map[string]string, len(errs))
+	for field, err := range errs {
+		out[field] = standing.ErrorMessage(err)
+	}
+	return out
 }
 
 var errCSRF = standing.Errorf(standing.EFORBIDDEN, "This form's security token is missing or out of date. Reload the page and send it again.")
@@ -207,13 +230,7 @@ func (s *Server) submitAppeal(w http.ResponseWriter, r *http.Request) {
 		s.renderPage(w, r, status, "appeal_new", "Appeal", &page{Account: acc, Form: form, FieldErrors: fieldErrs, Error: top, Data: d})
 	}
 	if len(fileErrs) > 0 {
-		status := http.StatusUnprocessableEntity
-		for _, msg := range fileErrs {
-			if strings.Contains(msg, "at most") {
-				status = http.StatusRequestEntityTooLarge
-			}
-		}
-		rerender(status, fileErrs, "A file needs your attention; everything else you entered is kept.")
+		rerender(filesStatus(fileErrs), messages(fileErrs), "A file needs your attention; everything else you entered is kept.")
 		return
 	}
 	a, err := s.d.Appeals.Submit(r.Context(), standing.NewAppeal{AccountID: acc.ID, RestrictionID: restrictionID, OrderID: orderID,
@@ -316,12 +333,9 @@ func (s *Server) appealMessage(w http.ResponseWriter, r *http.Request) {
 		err = s.d.Appeals.Reply(r.Context(), acc.ID, id, first(values, "body"), ids)
 	}
 	if err != nil || len(fileErrs) > 0 {
-		fe, msg := fileErrs, ""
+		fe, msg, status := messages(fileErrs), "", filesStatus(fileErrs)
 		if err != nil {
 			fe, msg = fieldErrors(err)
-		}
-		status := http.StatusUnprocessableEntity
-		if err != nil {
 			status = statusFor(err)
 		}
 		s.renderPage(w, r, status, "appeal", "Your appeal", &page{Account: acc, FieldErrors: fe, Error: msg,

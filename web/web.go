@@ -232,26 +232,9 @@ var notices = map[string]string{
 	"signed_in":        "You are signed in.",
 }
 
-// statusFor maps an error to the HTTP status of the page that shows it.
-func statusFor(err error) int {
-	switch standing.ErrorCode(err) {
-	case standing.EINVALID:
-		return http.StatusUnprocessableEntity
-	case standing.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case standing.EFORBIDDEN:
-		return http.StatusForbidden
-	case standing.ERATELIMITED:
-		return http.StatusTooManyRequests
-	case standing.ENOTFOUND:
-		return http.StatusNotFound
-	case standing.ECONFLICT:
-		return http.StatusConflict
-	case standing.EGONE:
-		return http.StatusGone
-	}
-	return http.StatusInternalServerError
-}
+// statusFor returns the HTTP status of the page that shows err: the one table in
+// standing.HTTPStatus decides.
+func statusFor(err error) int { return standing.HTTPStatus(standing.ErrorCode(err)) }
 
 // fieldErrors puts an error next to its field when it names one, else on top of the page.
 func fieldErrors(err error) (map[string]string, string) {

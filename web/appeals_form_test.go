@@ -1,0 +1,149 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"standing/app/apptest"
+	"standing/config"
+	"standing/evidence/evidencetest"
+)
+
+// appealPoster sends appeal forms as a signed-in, restricted buyer would, without a
+// browser, to check the statuses and messages of forms a browser would not send.
+type appealPoster struct {
+	e           *apptest.Env
+	client      *http.Client
+	csrf        string
+	restriction string
+}
+
+func newAppealPoster(t *testing.T, e *apptest.Env, email string) *appealPoster {
+	t.Helper()
+	const password = "a buyer's appeal phrase"
+	e.MustAPI("POST", "/v1/signup", map[string]any{"email": email, "password": password, "role": "buyer"}, http.StatusAccepted)
+	e.MustAPI("POST", "/v1/verify", map[string]any{"email": email, "code": newestMail(t, e, email).Code}, http.StatusOK)
+	ctx := context.Background()
+	acc, err := e.App.Store.AccountByEmail(ctx, email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.MustAPI("POST", "/v1/accounts/"+acc.ID+"/restrictions", map[string]any{"reason_code": "risk_review", "source": "rule"}, http.StatusCreated)
+	token, _, err := e.App.Auth.SignIn(ctx, email, password, "127.0.0.1", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &appealPoster{e: e, csrf: strings.Repeat("c", 32), restriction: r["id"].(string)}
+	jar, _ := cookiejar.New(nil)
+	u, _ := url.Parse(e.URL)
+	jar.SetCookies(u, []*http.Cookie{{Name: "standing_session", Value: token, Path: "/"}, {Name: "standing_csrf", Value: p.csrf, Path: "/"}})
+	p.client = &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return p
+}
+
+// post sends the CSRF token, then the parts fill writes, as multipart/form-data.
+func (p *appealPoster) post(t *testing.T, path string, fill func(w *multipart.Writer)) (int, string) {
+	t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	w.WriteField("csrf", p.csrf)
+	fill(w)
+	w.Close()
+	return p.postRaw(t, path, w.FormDataContentType(), body.Bytes())
+}
+
+func (p *appealPoster) postRaw(t *testing.T, path, contentType string, body []byte) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("POST", p.e.URL+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	resp, err := p.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func writeFile(t *testing.T, w *multipart.Writer, field, filename string, data []byte) {
+	t.Helper()
+	fw, err := w.CreateFormFile(field, filename)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(data)
+}
+
+// TestAppealFormStatuses: every refusal of an appeal form answers the status of its
+// error's code — a form that cannot be read is 400 and a body over the limit 413, not
+// 500; a file too large is 413 and a file of a refused type 422.
+func TestAppealFormStatuses(t *testing.T) {
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(policy, []byte("evidence: {photo_max: 20KB, pdf_max: 20KB, video_max: 20KB}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := apptest.New(t, apptest.Options{Configure: func(c *config.Config) { c.PolicyFile = policy }})
+	p := newAppealPoster(t, e, "statuses@example.com")
+	statement := func(w *multipart.Writer) {
+		w.WriteField("restriction_id", p.restriction)
+		w.WriteField("statement", "The rule was wrong about me.")
+	}
+
+	// The body ends in the middle of a part.
+	var broken bytes.Buffer
+	mw := multipart.NewWriter(&broken)
+	mw.WriteField("csrf", p.csrf)
+	broken.WriteString("\r\n--" + mw.Boundary() + "\r\nContent-Disposition: form-data; name=\"statement\"\r\n\r\nhalf a sta")
+	status, body := p.postRaw(t, "/appeals", mw.FormDataContentType(), broken.Bytes())
+	if status != http.StatusBadRequest || !strings.Contains(body, "could not be read") {
+		t.Errorf("a form cut short = %d, want 400 saying it could not be read:\n%s", status, body)
+	}
+
+	// More than the whole form may hold: ten files at the largest limit and 1 MB of text.
+	status, body = p.post(t, "/appeals", func(w *multipart.Writer) {
+		statement(w)
+		writeFile(t, w, "file_other", "huge.mp4", make([]byte, 10*20<<10+2<<20))
+	})
+	if status != http.StatusRequestEntityTooLarge || !strings.Contains(body, "larger than") {
+		t.Errorf("a body over the form's limit = %d, want 413:\n%s", status, body)
+	}
+
+	// One photo over its limit: 413, with the limit next to the file.
+	status, body = p.post(t, "/appeals", func(w *multipart.Writer) {
+		statement(w)
+		writeFile(t, w, "file_other", "holiday.jpg", append([]byte{0xff, 0xd8, 0xff, 0xe0}, make([]byte, 30<<10)...))
+	})
+	if status != http.StatusRequestEntityTooLarge || !strings.Contains(body, "holiday.jpg") || !strings.Contains(body, "20 KB") {
+		t.Errorf("a photo over its limit = %d, want 413 naming the file and the limit:\n%s", status, body)
+	}
+
+	// A file of a type not accepted: 422.
+	status, body = p.post(t, "/appeals", func(w *multipart.Writer) {
+		statement(w)
+		writeFile(t, w, "file_other", "notes.txt", []byte("just some plain text, not a document we take"))
+	})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, "notes.txt") {
+		t.Errorf("a text file = %d, want 422 naming the file:\n%s", status, body)
+	}
+
+	// A good file is kept (the appeal still lacks the documents the reason asks for).
+	status, body = p.post(t, "/appeals", func(w *multipart.Writer) {
+		statement(w)
+		writeFile(t, w, "file_other", "bank.pdf", evidencetest.PDF("Bank statement"))
+	})
+	if !strings.Contains(body, "bank.pdf is uploaded") {
+		t.Errorf("a good file was not kept (%d):\n%s", status, body)
+	}
+}
