@@ -35,8 +35,14 @@ type Policy struct {
 }
 
 // AppealPolicy holds the appeal window and the review deadlines.
+//
+// Window is how long after a decision (a restriction's start, an order's closure) it may be
+// appealed; it can only lengthen the time the law gives. EU DSA Art. 20(1) keeps appeals
+// open for at least six calendar months after the decision, which 180 days falls short of
+// for most start dates, so Policy.AppealClosesAt — the one place that says when the time to
+// appeal ends — takes the later of the two.
 type AppealPolicy struct {
-	Window       Duration `yaml:"window" json:"window"`               // after the restriction starts
+	Window       Duration `yaml:"window" json:"window"`               // after the decision; see AppealClosesAt
 	ReviewTarget Duration `yaml:"review_target" json:"review_target"` // promised to the person
 	Breach       Duration `yaml:"breach" json:"breach"`               // after this the review is late
 	EscalateAt   float64  `yaml:"escalate_at" json:"escalate_at"`     // fraction of Breach
@@ -173,6 +179,21 @@ type SignInPolicy struct {
 func (p *Policy) Reason(code string) (*Reason, bool) {
 	r, ok := p.byCode[code]
 	return r, ok
+}
+
+// AppealClosesAt returns when the time to appeal a decision taken at decidedAt ends: the
+// later of decidedAt plus Appeals.Window and six calendar months after decidedAt (EU DSA
+// Art. 20(1): "for a period of at least six months following the decision"). Months are
+// counted the way time.AddDate counts them, so a decision on 31 August stays open until
+// 3 March (2 March in a leap year) rather than the end of February: never less than the law.
+// An appeal filed at or before the returned time is in time.
+func (p *Policy) AppealClosesAt(decidedAt time.Time) time.Time {
+	byWindow := decidedAt.Add(p.Appeals.Window.D())
+	byLaw := decidedAt.AddDate(0, 6, 0)
+	if byLaw.After(byWindow) {
+		return byLaw
+	}
+	return byWindow
 }
 
 // ReasonCodes lists the catalog's codes.
