@@ -57,6 +57,34 @@ func (t *tx) accountForUpdate(id string) (standing.Account, error) {
 	return a, err
 }
 
+// lockAccountOf runs read, which reads a row and returns the id of the account it belongs
+// to, locks that account, and on PostgreSQL runs read again. Writers of an account's rows
+// lock the account first, so what the first read saw may have been replaced while this
+// transaction waited for the lock; decisions must rest on the second read. (On SQLite the
+// write transaction already excludes every other writer.)
+func (t *tx) lockAccountOf(read func() (accountID string, err error)) (standing.Account, error) {
+	id, err := read()
+	if err != nil {
+		return standing.Account{}, err
+	}
+	a, err := t.accountForUpdate(id)
+	if err != nil || t.s.dialect != Postgres {
+		return a, err
+	}
+	_, err = read()
+	return a, err
+}
+
+// changedRows reports whether a statement changed any row: a conditional write uses it to
+// tell whether its condition still held.
+func changedRows(res sql.Result, err error) (bool, error) {
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
 // CreateAccounts creates the accounts of a batch in one transaction; see
 // standing.AccountWriter.
 func (s *Store) CreateAccounts(ctx context.Context, in []standing.NewAccount, actor string) ([]standing.CreateResult, error) {

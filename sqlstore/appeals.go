@@ -537,7 +537,7 @@ func (t *tx) overturn(a standing.Appeal, by standing.StaffUser) error {
 		if r.State != standing.RestrictionActive {
 			continue
 		}
-		if _, err := t.end(r, standing.RestrictionLifted, "reviewer:"+by.Name, "appeal "+a.ID+" overturned"); err != nil {
+		if _, _, err := t.endActive(r, standing.RestrictionLifted, "reviewer:"+by.Name, "appeal "+a.ID+" overturned"); err != nil {
 			return err
 		}
 	}

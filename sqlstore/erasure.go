@@ -188,7 +188,7 @@ func (s *Store) RestoreAccount(ctx context.Context, accountID, by string, mail f
 		}
 		rows.Close()
 		for _, r := range open {
-			if _, err := t.end(r, standing.RestrictionLifted, by, "deletion cancelled"); err != nil {
+			if _, _, err := t.endActive(r, standing.RestrictionLifted, by, "deletion cancelled"); err != nil {
 				return err
 			}
 		}

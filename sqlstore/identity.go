@@ -200,7 +200,7 @@ func (t *tx) confirm(accountID string) (standing.Account, error) {
 	}
 	rows.Close()
 	for _, r := range open {
-		if _, err := t.end(r, standing.RestrictionLifted, "system", "email confirmed"); err != nil {
+		if _, _, err := t.endActive(r, standing.RestrictionLifted, "system", "email confirmed"); err != nil {
 			return a, err
 		}
 	}

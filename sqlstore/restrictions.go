@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -209,22 +210,39 @@ func (s *Store) Lift(ctx context.Context, id string, l standing.LiftRequest) (st
 	return out, err
 }
 
-// end moves an active restriction to lifted or expired, with an audit entry.
+// end moves an active restriction to lifted or expired, with an audit entry; ECONFLICT
+// if it ended already.
 func (t *tx) end(r standing.Restriction, state standing.RestrictionState, actor, note string) (standing.Restriction, error) {
-	if _, err := t.accountForUpdate(r.AccountID); err != nil {
+	r, ended, err := t.endActive(r, state, actor, note)
+	if err != nil || ended {
 		return r, err
 	}
-	if r.State != standing.RestrictionActive {
-		at := ""
-		if r.EndedAt != nil {
-			at = " at " + standing.FormatTime(*r.EndedAt)
-		}
-		return r, standing.Errorf(standing.ECONFLICT, "restriction %s already ended (%s%s)", r.ID, r.State, at)
+	at := ""
+	if r.EndedAt != nil {
+		at = " at " + standing.FormatTime(*r.EndedAt)
+	}
+	return r, standing.Errorf(standing.ECONFLICT, "restriction %s already ended (%s%s)", r.ID, r.State, at)
+}
+
+// endActive is end for a caller that wants the restriction ended and is content when it
+// already is: it reports false, and changes nothing, for a restriction that is no longer
+// active. r may have been read before its account was locked, so it is only a reference:
+// on PostgreSQL a concurrent transaction can end it while this one waits for the lock,
+// and ending it twice would send a second webhook and audit entry.
+func (t *tx) endActive(r standing.Restriction, state standing.RestrictionState, actor, note string) (standing.Restriction, bool, error) {
+	if _, err := t.accountForUpdate(r.AccountID); err != nil {
+		return r, false, err
 	}
 	st, err := t.standing(r.AccountID)
 	if err != nil {
-		return r, err
+		return r, false, err
 	}
+	i := slices.IndexFunc(st.Restrictions, func(x standing.Restriction) bool { return x.ID == r.ID })
+	if i < 0 {
+		cur, err := scanRestriction(t.queryRow("SELECT "+restrictionColumns+" FROM restrictions WHERE id = ?", r.ID))
+		return cur, false, err
+	}
+	r = st.Restrictions[i]
 	before := summaryJSON(&st)
 	endedAt := t.now
 	action := standing.AuditRestrictionLifted
@@ -234,28 +252,29 @@ func (t *tx) end(r standing.Restriction, state standing.RestrictionState, actor,
 			endedAt = *r.EndsAt
 		}
 	}
-	if _, err := t.exec("UPDATE restrictions SET state = ?, ended_at = ?, ended_by = ?, end_note = ? WHERE id = ? AND state = 'active'",
-		state, ts(endedAt), actor, note, r.ID); err != nil {
-		return r, err
+	ok, err := changedRows(t.exec("UPDATE restrictions SET state = ?, ended_at = ?, ended_by = ?, end_note = ? WHERE id = ? AND state = 'active'",
+		state, ts(endedAt), actor, note, r.ID))
+	if err != nil {
+		return r, false, err
+	}
+	if !ok {
+		// Ended by a writer that did not lock the account first; nothing was written here.
+		cur, err := scanRestriction(t.queryRow("SELECT "+restrictionColumns+" FROM restrictions WHERE id = ?", r.ID))
+		return cur, false, err
 	}
 	r.State, r.EndedAt, r.EndedBy, r.EndNote = state, &endedAt, actor, note
-	for i := range st.Restrictions {
-		if st.Restrictions[i].ID == r.ID {
-			st.Restrictions = append(st.Restrictions[:i], st.Restrictions[i+1:]...)
-			break
-		}
-	}
+	st.Restrictions = slices.Delete(st.Restrictions, i, i+1)
 	t.touch(r.AccountID)
 	hook := standing.WebhookRestrictionLifted
 	if state == standing.RestrictionExpired {
 		hook = standing.WebhookRestrictionExpired
 	}
 	if err := t.emit(hook, r.AccountID, restrictionData(r)); err != nil {
-		return r, err
+		return r, false, err
 	}
 	err = t.audit(standing.AuditEntry{AccountID: r.AccountID, Actor: actor, Action: action, SubjectID: r.ID,
 		Reason: r.ReasonCode, Before: before, After: summaryJSON(&st), Personal: note})
-	return r, err
+	return r, err == nil, err
 }
 
 // ExpireRestrictions marks restrictions whose end passed as expired; see standing.Enforcer.
@@ -263,6 +282,7 @@ func (s *Store) ExpireRestrictions(ctx context.Context, now time.Time) (int, err
 	total := 0
 	for {
 		var due []standing.Restriction
+		n := 0
 		err := s.write(ctx, func(t *tx) error {
 			rows, err := t.query("SELECT "+restrictionColumns+" FROM restrictions WHERE state = 'active' AND ends_at IS NOT NULL AND ends_at <= ? ORDER BY ends_at LIMIT 200", ts(now))
 			if err != nil {
@@ -277,9 +297,17 @@ func (s *Store) ExpireRestrictions(ctx context.Context, now time.Time) (int, err
 				due = append(due, r)
 			}
 			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
 			for _, r := range due {
-				if _, err := t.end(r, standing.RestrictionExpired, "system", ""); err != nil {
+				// A restriction lifted since the query was read is skipped, not expired too.
+				_, ended, err := t.endActive(r, standing.RestrictionExpired, "system", "")
+				if err != nil {
 					return err
+				}
+				if ended {
+					n++
 				}
 			}
 			return nil
@@ -287,7 +315,7 @@ func (s *Store) ExpireRestrictions(ctx context.Context, now time.Time) (int, err
 		if err != nil {
 			return total, err
 		}
-		total += len(due)
+		total += n
 		if len(due) < 200 {
 			return total, nil
 		}

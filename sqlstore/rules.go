@@ -99,7 +99,13 @@ func (r *Risk) SaveRule(ctx context.Context, rule rules.Rule, actor string, mode
 	var out rules.Revision
 	changed := false
 	err := r.s.write(ctx, func(t *tx) error {
-		cur, err := scanRevision(t.queryRow("SELECT definition, version, updated_by, updated_at FROM rules WHERE id = ?", rule.ID))
+		// Locked, so that two edits from one base version queue up and the second sees
+		// the first's version (ECONFLICT), instead of both writing the same next version.
+		q := "SELECT definition, version, updated_by, updated_at FROM rules WHERE id = ?"
+		if t.s.dialect == Postgres {
+			q += " FOR UPDATE"
+		}
+		cur, err := scanRevision(t.queryRow(q, rule.ID))
 		exists := err == nil
 		if err != nil && err != sql.ErrNoRows {
 			return err
@@ -124,16 +130,21 @@ func (r *Risk) SaveRule(ctx context.Context, rule rules.Rule, actor string, mode
 			return err
 		}
 		if exists {
-			_, err = t.exec("UPDATE rules SET version = ?, definition = ?, updated_by = ?, updated_at = ? WHERE id = ?",
-				rule.Version, string(def), actor, ts(t.now), rule.ID)
+			ok, err := changedRows(t.exec("UPDATE rules SET version = ?, definition = ?, updated_by = ?, updated_at = ? WHERE id = ? AND version = ?",
+				rule.Version, string(def), actor, ts(t.now), rule.ID, cur.Version))
+			if err != nil {
+				return err
+			} else if !ok {
+				return standing.FieldErrorf(standing.ECONFLICT, "version", "rule %q was changed by another request at the same moment; read it again and reapply your change", rule.ID)
+			}
 		} else {
-			_, err = t.exec("INSERT INTO rules (id, version, definition, updated_by, updated_at) VALUES (?, ?, ?, ?, ?)",
+			_, err := t.exec("INSERT INTO rules (id, version, definition, updated_by, updated_at) VALUES (?, ?, ?, ?, ?)",
 				rule.ID, rule.Version, string(def), actor, ts(t.now))
-		}
-		if isUnique(err) {
-			return standing.FieldErrorf(standing.ECONFLICT, "id", "rule %q was created at the same moment", rule.ID)
-		} else if err != nil {
-			return err
+			if isUnique(err) {
+				return standing.FieldErrorf(standing.ECONFLICT, "id", "rule %q was created at the same moment", rule.ID)
+			} else if err != nil {
+				return err
+			}
 		}
 		if _, err := t.exec("INSERT INTO rule_versions (rule_id, version, definition, actor, created_at) VALUES (?, ?, ?, ?, ?)",
 			rule.ID, rule.Version, string(def), actor, ts(t.now)); err != nil {

@@ -417,22 +417,27 @@ func (s *Store) WithdrawViolation(ctx context.Context, id string, w penalty.With
 	var out penalty.Violation
 	var lifted []standing.Restriction
 	err := s.write(ctx, func(t *tx) error {
-		v, err := scanViolation(t.queryRow("SELECT "+violationColumns+" FROM seller_violations WHERE id = ?", id))
-		if err == sql.ErrNoRows {
-			return standing.Errorf(standing.ENOTFOUND, "no violation %q", id)
-		} else if err != nil {
-			return err
-		}
-		a, err := t.accountForUpdate(v.SellerID)
+		var v penalty.Violation
+		a, err := t.lockAccountOf(func() (string, error) {
+			var err error
+			v, err = scanViolation(t.queryRow("SELECT "+violationColumns+" FROM seller_violations WHERE id = ?", id))
+			if err == sql.ErrNoRows {
+				return "", standing.Errorf(standing.ENOTFOUND, "no violation %q", id)
+			}
+			return v.SellerID, err
+		})
 		if err != nil {
 			return err
 		}
 		if v.WithdrawnAt != nil {
 			return standing.Errorf(standing.ECONFLICT, "violation %s was withdrawn already, on %s", v.ID, standing.FormatTime(*v.WithdrawnAt))
 		}
-		if _, err := t.exec("UPDATE seller_violations SET withdrawn_at = ?, withdrawn_by = ?, withdraw_note = ? WHERE id = ?",
-			ts(t.now), w.Actor, w.Note, v.ID); err != nil {
+		ok, err := changedRows(t.exec("UPDATE seller_violations SET withdrawn_at = ?, withdrawn_by = ?, withdraw_note = ? WHERE id = ? AND withdrawn_at IS NULL",
+			ts(t.now), w.Actor, w.Note, v.ID))
+		if err != nil {
 			return err
+		} else if !ok {
+			return standing.Errorf(standing.ECONFLICT, "violation %s was withdrawn by another request at the same moment", v.ID)
 		}
 		now := t.now
 		v.WithdrawnAt, v.WithdrawnBy, v.WithdrawNote = &now, w.Actor, w.Note
@@ -456,11 +461,13 @@ func (s *Store) WithdrawViolation(ctx context.Context, id string, w penalty.With
 				return err
 			}
 			for _, r := range active {
-				ended, err := t.end(r, standing.RestrictionLifted, w.Actor, "Violation "+v.ID+" withdrawn: "+w.Note)
+				ended, ok, err := t.endActive(r, standing.RestrictionLifted, w.Actor, "Violation "+v.ID+" withdrawn: "+w.Note)
 				if err != nil {
 					return err
 				}
-				lifted = append(lifted, ended)
+				if ok {
+					lifted = append(lifted, ended)
+				}
 			}
 		}
 		if err := t.audit(standing.AuditEntry{AccountID: v.SellerID, Actor: w.Actor, Action: standing.AuditViolationWithdrawn,
@@ -635,16 +642,22 @@ func (s *Store) RecordFee(ctx context.Context, sellerID string, n penalty.NewFee
 	return out, err
 }
 
-// feeForUpdate reads a fee by id or external id in a write transaction.
-func (t *tx) feeForUpdate(ref string) (penalty.Fee, error) {
-	f, err := scanFee(t.queryRow("SELECT "+feeColumns+" FROM seller_fees WHERE id = ?", ref), t.now)
-	if err == sql.ErrNoRows {
-		f, err = scanFee(t.queryRow("SELECT "+feeColumns+" FROM seller_fees WHERE external_id = ?", ref), t.now)
-	}
-	if err == sql.ErrNoRows {
-		return f, standing.Errorf(standing.ENOTFOUND, "no fee %q", ref)
-	}
-	return f, err
+// feeForUpdate reads a fee by id or external id in a write transaction, with its seller's
+// account locked.
+func (t *tx) feeForUpdate(ref string) (penalty.Fee, standing.Account, error) {
+	var f penalty.Fee
+	a, err := t.lockAccountOf(func() (string, error) {
+		var err error
+		f, err = scanFee(t.queryRow("SELECT "+feeColumns+" FROM seller_fees WHERE id = ?", ref), t.now)
+		if err == sql.ErrNoRows {
+			f, err = scanFee(t.queryRow("SELECT "+feeColumns+" FROM seller_fees WHERE external_id = ?", ref), t.now)
+		}
+		if err == sql.ErrNoRows {
+			return "", standing.Errorf(standing.ENOTFOUND, "no fee %q", ref)
+		}
+		return f.SellerID, err
+	})
+	return f, a, err
 }
 
 // PayFee records that a fee was paid and lifts the pause it brought. ENOTFOUND for an
@@ -658,19 +671,19 @@ func (s *Store) PayFee(ctx context.Context, ref string, pay penalty.FeePayment) 
 	}
 	var out penalty.Fee
 	err := s.write(ctx, func(t *tx) error {
-		f, err := t.feeForUpdate(ref)
+		f, _, err := t.feeForUpdate(ref)
 		if err != nil {
-			return err
-		}
-		if _, err := t.accountForUpdate(f.SellerID); err != nil {
 			return err
 		}
 		if f.PaidAt != nil {
 			return standing.Errorf(standing.ECONFLICT, "fee %s was reported paid already, on %s", f.ID, standing.FormatTime(*f.PaidAt))
 		}
-		if _, err := t.exec("UPDATE seller_fees SET paid_at = ?, payment_ref = ?, updated_at = ? WHERE id = ?",
-			ts(pay.PaidAt), pay.Reference, ts(t.now), f.ID); err != nil {
+		ok, err := changedRows(t.exec("UPDATE seller_fees SET paid_at = ?, payment_ref = ?, updated_at = ? WHERE id = ? AND paid_at IS NULL",
+			ts(pay.PaidAt), pay.Reference, ts(t.now), f.ID))
+		if err != nil {
 			return err
+		} else if !ok {
+			return standing.Errorf(standing.ECONFLICT, "fee %s was reported paid by another request at the same moment", f.ID)
 		}
 		if err := t.cancelJobs("seller.fee:" + f.ID); err != nil {
 			return err
@@ -681,7 +694,7 @@ func (s *Store) PayFee(ctx context.Context, ref string, pay penalty.FeePayment) 
 				return err
 			}
 			if r.State == standing.RestrictionActive {
-				if _, err := t.end(r, standing.RestrictionLifted, pay.Actor, "Platform fee "+f.ID+" paid."); err != nil {
+				if _, _, err := t.endActive(r, standing.RestrictionLifted, pay.Actor, "Platform fee "+f.ID+" paid."); err != nil {
 					return err
 				}
 			}
@@ -703,7 +716,7 @@ func (s *Store) PayFee(ctx context.Context, ref string, pay penalty.FeePayment) 
 // nothing.
 func (s *Store) EnforceFee(ctx context.Context, feeID string) error {
 	return s.write(ctx, func(t *tx) error {
-		f, err := t.feeForUpdate(feeID)
+		f, a, err := t.feeForUpdate(feeID)
 		if standing.ErrorCode(err) == standing.ENOTFOUND {
 			return nil
 		} else if err != nil {
@@ -711,10 +724,6 @@ func (s *Store) EnforceFee(ctx context.Context, feeID string) error {
 		}
 		if f.PaidAt != nil || f.RestrictionID != "" || t.now.Before(f.GraceEndsAt) {
 			return nil
-		}
-		a, err := t.accountForUpdate(f.SellerID)
-		if err != nil {
-			return err
 		}
 		if a.Lifecycle == standing.LifecycleErased {
 			return nil
@@ -748,15 +757,14 @@ func (s *Store) EnforceFee(ctx context.Context, feeID string) error {
 func (s *Store) ApplyClosure(ctx context.Context, noticeID string) error {
 	return s.write(ctx, func(t *tx) error {
 		var sellerID, state, payload, noticeRID string
-		err := t.queryRow("SELECT seller_id, state, payload, restriction_id FROM seller_notices WHERE id = ? AND kind = ?", noticeID, penalty.NoticeClosure).
-			Scan(&sellerID, &state, &payload, &noticeRID)
+		a, err := t.lockAccountOf(func() (string, error) {
+			err := t.queryRow("SELECT seller_id, state, payload, restriction_id FROM seller_notices WHERE id = ? AND kind = ?", noticeID, penalty.NoticeClosure).
+				Scan(&sellerID, &state, &payload, &noticeRID)
+			return sellerID, err
+		})
 		if err == sql.ErrNoRows {
 			return nil
 		} else if err != nil {
-			return err
-		}
-		a, err := t.accountForUpdate(sellerID)
-		if err != nil {
 			return err
 		}
 		if state != penalty.NoticePending {
@@ -797,7 +805,7 @@ func (s *Store) ApplyClosure(ctx context.Context, noticeID string) error {
 				return nil
 			}
 			if held != nil && held.State == standing.RestrictionActive {
-				if _, err := t.end(*held, standing.RestrictionLifted, "penalty", "Closure cancelled: "+why+"."); err != nil {
+				if _, _, err := t.endActive(*held, standing.RestrictionLifted, "penalty", "Closure cancelled: "+why+"."); err != nil {
 					return err
 				}
 			}
@@ -807,7 +815,7 @@ func (s *Store) ApplyClosure(ctx context.Context, noticeID string) error {
 			return err
 		}
 		if held != nil && held.State == standing.RestrictionActive {
-			if _, err := t.end(*held, standing.RestrictionExpired, "penalty", "The notice period ended; the closure took effect."); err != nil {
+			if _, _, err := t.endActive(*held, standing.RestrictionExpired, "penalty", "The notice period ended; the closure took effect."); err != nil {
 				return err
 			}
 		}
