@@ -8,15 +8,25 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"standing"
 	"standing/appeals"
 )
 
-// maxAppealBody bounds an appeal form: every document at the video limit, plus the text.
+// Limits of a streamed form beyond its body size: each text field, the text of all fields
+// together, and the number of parts (text and files). A form page sends a few kilobytes
+// of text in a dozen or so parts.
+const (
+	maxFormField = 64 << 10
+	maxFormText  = 1 << 20
+	maxFormParts = 100
+)
+
+// maxAppealBody bounds an appeal form: every document at the largest limit, plus the text.
 func (s *Server) maxAppealBody() int64 {
 	p := s.d.Policy().Evidence
-	return int64(standing.MaxEvidence)*int64(max(p.PhotoMax, p.PDFMax, p.VideoMax)) + 1<<20
+	return int64(standing.MaxEvidence)*int64(max(p.PhotoMax, p.PDFMax, p.VideoMax)) + maxFormText
 }
 
 type slotView struct {
@@ -83,10 +93,11 @@ func (s *Server) newAppealPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // multipartForm reads a multipart form as it streams: the CSRF token must come first (it
-// is the form's first field), text fields are bounded, and each file goes to upload as it
-// arrives, so a 50 MB video never sits in memory twice. Errors of single files are
-// collected per field; the rest of the form is kept.
-func (s *Server) multipartForm(w http.ResponseWriter, r *http.Request, upload func(field, filename string, body io.Reader) error) (map[string][]string, map[string]error, error) {
+// is the form's first field), text fields must be among fields and are bounded one by one
+// and together, file fields are named file_…, at most standing.MaxEvidence files come in
+// one form, and each goes to upload as it arrives, so a 50 MB video never sits in memory
+// twice. Errors of single files are collected per field; the rest of the form is kept.
+func (s *Server) multipartForm(w http.ResponseWriter, r *http.Request, fields []string, upload func(field, filename string, body io.Reader) error) (map[string][]string, map[string]error, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, s.maxAppealBody())
 	mr, err := r.MultipartReader()
 	if err != nil {
@@ -95,17 +106,17 @@ func (s *Server) multipartForm(w http.ResponseWriter, r *http.Request, upload fu
 	values := map[string][]string{}
 	fieldErrs := map[string]error{}
 	first := true
+	parts, text, files := 0, 0, 0
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				return nil, nil, standing.Errorf(standing.ETOOLARGE, "The form is larger than %s altogether. Send fewer or smaller files.", standing.ByteSize(s.maxAppealBody()))
-			}
-			return nil, nil, standing.Errorf(standing.EMALFORMED, "The form could not be read: %v", err)
+			return nil, nil, readFormError(err, s.maxAppealBody())
+		}
+		if parts++; parts > maxFormParts {
+			return nil, nil, standing.Errorf(standing.ETOOLARGE, "The form has more than %d fields. Reload the page and send it from there.", maxFormParts)
 		}
 		name := part.FormName()
 		if first {
@@ -117,17 +128,33 @@ func (s *Server) multipartForm(w http.ResponseWriter, r *http.Request, upload fu
 			}
 			continue
 		}
+		isFile := strings.HasPrefix(name, "file_")
+		if !isFile && !slices.Contains(fields, name) {
+			return nil, nil, standing.Errorf(standing.EINVALID, "The form has a field “%s” this page does not send. Reload the page and send it from there.", shorten(name, 40))
+		}
 		if part.FileName() == "" {
-			if strings.HasPrefix(name, "file_") {
+			if isFile { // a file input left empty
 				io.Copy(io.Discard, part)
 				continue
 			}
-			b, err := io.ReadAll(io.LimitReader(part, 64<<10))
+			b, err := io.ReadAll(io.LimitReader(part, maxFormField+1))
 			if err != nil {
-				return nil, nil, standing.Errorf(standing.EMALFORMED, "The form could not be read: %v", err)
+				return nil, nil, readFormError(err, s.maxAppealBody())
+			}
+			if len(b) > maxFormField {
+				return nil, nil, standing.FieldErrorf(standing.ETOOLARGE, name, "The field “%s” is longer than %s. Shorten it and send the form again.", name, standing.ByteSize(maxFormField))
+			}
+			if text += len(b); text > maxFormText {
+				return nil, nil, standing.Errorf(standing.ETOOLARGE, "The text of the form is longer than %s altogether. Shorten it and send the form again.", standing.ByteSize(maxFormText))
 			}
 			values[name] = append(values[name], string(b))
 			continue
+		}
+		if !isFile {
+			return nil, nil, standing.Errorf(standing.EINVALID, "The field “%s” cannot hold a file. Reload the page and send it from there.", name)
+		}
+		if files++; files > standing.MaxEvidence {
+			return nil, nil, standing.Errorf(standing.ETOOLARGE, "Send at most %d files at a time.", standing.MaxEvidence)
 		}
 		if err := upload(name, part.FileName(), part); err != nil {
 			if standing.ErrorCode(err) == standing.EINTERNAL {
@@ -138,6 +165,26 @@ func (s *Server) multipartForm(w http.ResponseWriter, r *http.Request, upload fu
 		io.Copy(io.Discard, part)
 	}
 	return values, fieldErrs, nil
+}
+
+// readFormError is the error of a form that could not be read: too large, or broken.
+func readFormError(err error, limit int64) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return standing.Errorf(standing.ETOOLARGE, "The form is larger than %s altogether. Send fewer or smaller files.", standing.ByteSize(limit))
+	}
+	return standing.Errorf(standing.EMALFORMED, "The form could not be read: %v", err)
+}
+
+// shorten cuts s to at most n bytes, on a rune boundary, marking the cut with "…".
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // filesStatus is the status of a form some of whose files were refused: 413 when one is
@@ -170,6 +217,9 @@ func first(v map[string][]string, k string) string {
 	return ""
 }
 
+// appealFields are the text fields of the appeal form (templates/appeal_new.html).
+var appealFields = []string{"restriction_id", "order_id", "staged", "statement", "urgent", "urgent_reason"}
+
 // submitAppeal serves POST /appeals.
 func (s *Server) submitAppeal(w http.ResponseWriter, r *http.Request) {
 	acc := s.requireAccount(w, r)
@@ -177,7 +227,7 @@ func (s *Server) submitAppeal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var uploaded []standing.Evidence
-	values, fileErrs, err := s.multipartForm(w, r, func(field, filename string, body io.Reader) error {
+	values, fileErrs, err := s.multipartForm(w, r, appealFields, func(field, filename string, body io.Reader) error {
 		e, err := s.d.Appeals.Upload(r.Context(), acc.ID, strings.TrimPrefix(field, "file_"), field, filename, body)
 		if err == nil {
 			uploaded = append(uploaded, e)
@@ -322,7 +372,7 @@ func (s *Server) appealMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var ids []string
-	values, fileErrs, err := s.multipartForm(w, r, func(field, filename string, body io.Reader) error {
+	values, fileErrs, err := s.multipartForm(w, r, []string{"body"}, func(field, filename string, body io.Reader) error {
 		e, err := s.d.Appeals.Upload(r.Context(), acc.ID, "other", field, filename, body)
 		if err == nil {
 			ids = append(ids, e.ID)
