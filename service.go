@@ -68,19 +68,22 @@ type AuditLog interface {
 }
 
 // APIKey is an operator API key. The secret is shown once, at creation; only its hash is
-// stored.
+// stored. A key may be bound to one reviewer (a staff user): decisions on appeals made
+// with it are that person's, so a key cannot act as anyone else.
 type APIKey struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Prefix    string     `json:"prefix"`
-	Scopes    []string   `json:"scopes"`
-	CreatedAt time.Time  `json:"created_at"`
-	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"`
+	Scopes     []string   `json:"scopes"`
+	ReviewerID string     `json:"reviewer_id,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 }
 
 // APIKeyStore keeps API keys.
 type APIKeyStore interface {
-	// CreateAPIKey stores a key with the hash of its secret.
+	// CreateAPIKey stores a key, with its reviewer if it has one, and the hash of its
+	// secret.
 	CreateAPIKey(ctx context.Context, k APIKey, secretHash string) error
 	// APIKeyByHash returns the key whose secret hashes to hash; ENOTFOUND if none.
 	APIKeyByHash(ctx context.Context, hash string) (APIKey, error)
@@ -105,6 +108,9 @@ const (
 	ScopeWebhooks      = "webhooks"
 	ScopeAppealsRead   = "appeals:read"
 	ScopeAppealsWrite  = "appeals:write"
+	// ScopeAppealsDecide lets a key record reviewers' decisions on appeals; the key must
+	// also be bound to the reviewer who decides (APIKey.ReviewerID).
+	ScopeAppealsDecide = "appeals:decide"
 	ScopeSellers       = "sellers"
 	ScopeErasure       = "erasure"
 	ScopeStatements    = "statements:read"
@@ -114,7 +120,7 @@ const (
 var KnownScopes = []string{
 	ScopeAll, ScopeAccountsRead, ScopeAccountsWrite, ScopeCheck, ScopeEnforce, ScopeAuditRead,
 	ScopeEventsWrite, ScopeLedgerWrite, ScopeRulesRead, ScopeRulesWrite, ScopeWebhooks,
-	ScopeAppealsRead, ScopeAppealsWrite, ScopeSellers, ScopeErasure, ScopeStatements,
+	ScopeAppealsRead, ScopeAppealsWrite, ScopeAppealsDecide, ScopeSellers, ScopeErasure, ScopeStatements,
 }
 
 // HasScope reports whether the key's scopes grant scope.

@@ -310,14 +310,16 @@ func (s *Service) Claim(ctx context.Context, appealID string, by standing.StaffU
 	return s.store.Claim(ctx, appealID, by, assignee)
 }
 
-// Reviewer returns the staff user who decides through the API; a decision needs a person.
+// Reviewer returns the staff user who decides through the API; a decision needs a person,
+// and one still allowed to decide: EFORBIDDEN if there is no such user or they are
+// disabled.
 func (s *Service) Reviewer(ctx context.Context, id string) (standing.StaffUser, error) {
-	if id == "" {
-		return standing.StaffUser{}, standing.FieldErrorf(standing.EINVALID, "reviewer_id", "a person decides every appeal: name the reviewer (a console user id)")
-	}
 	u, err := s.store.Staff(ctx, id)
-	if err != nil || u.Disabled {
-		return u, standing.FieldErrorf(standing.EINVALID, "reviewer_id", "no active reviewer %q", id)
+	switch {
+	case standing.ErrorCode(err) == standing.ENOTFOUND || (err == nil && u.Disabled):
+		return standing.StaffUser{}, standing.Errorf(standing.EFORBIDDEN, "reviewer %q is not an active console user, so they cannot decide appeals", id)
+	case err != nil:
+		return standing.StaffUser{}, err
 	}
 	return u, nil
 }

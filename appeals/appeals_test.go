@@ -15,6 +15,7 @@ import (
 	"standing/app/apptest"
 	"standing/dsa"
 	"standing/evidence/evidencetest"
+	"standing/httpapi"
 )
 
 func backends(t *testing.T, fn func(t *testing.T, e *apptest.Env)) {
@@ -214,33 +215,99 @@ func accountOf(t *testing.T, e *apptest.Env, email string) string {
 	return a.ID
 }
 
+// reviewerKey creates an API key bound to the reviewer and returns its secret.
+func reviewerKey(t *testing.T, e *apptest.Env, u standing.StaffUser, scopes ...string) string {
+	t.Helper()
+	k, secret, err := httpapi.NewKey("desk of "+u.Name, scopes, e.Clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.ReviewerID = u.ID
+	if err := e.App.Store.CreateAPIKey(context.Background(), k, httpapi.HashKey(secret)); err != nil {
+		t.Fatal(err)
+	}
+	return secret
+}
+
 func TestFraudNeedsTwoReviewers(t *testing.T) {
+	backends(t, func(t *testing.T, e *apptest.Env) {
+		accID, rid := restricted(t, e, "fraud@example.com", "fraud_confirmed")
+		r := submit(t, e, map[string]string{"account_id": accID, "restriction_id": rid, "statement": "It was my brother, not me."}, nil)
+		if r.Status != http.StatusCreated {
+			t.Fatalf("submit = %d %s", r.Status, r.Body)
+		}
+		id := r.JSON()["id"].(string)
+		kim, lee := reviewer(t, e, "kim@example.com", "Kim"), reviewer(t, e, "lee@example.com", "Lee")
+		kimKey, leeKey := reviewerKey(t, e, kim, standing.ScopeAppealsDecide), reviewerKey(t, e, lee, standing.ScopeAppealsDecide)
+		path := "/v1/appeals/" + id + "/decision"
+		decide := func(key string, body map[string]any, want int) map[string]any {
+			t.Helper()
+			r := e.Do("POST", path, key, body)
+			if r.Status != want {
+				t.Fatalf("decision %v = %d %s, want %d", body, r.Status, r.Body, want)
+			}
+			return r.JSON()
+		}
+		first := decide(kimKey, map[string]any{"decision": "overturned", "note": "Credible."}, http.StatusAccepted)
+		if first["waiting_for_second_reviewer"] != true {
+			t.Fatalf("first vote = %v", first)
+		}
+		if got := e.MustAPI("POST", "/v1/check", map[string]any{"account_id": accID, "capability": "place_order"}, 200); got["allowed"] != false {
+			t.Fatal("one reviewer lifted a fraud restriction")
+		}
+		// One key cannot cast the second vote by naming the other reviewer.
+		if p := decide(kimKey, map[string]any{"reviewer_id": lee.ID, "decision": "overturned", "note": "Agree."}, http.StatusForbidden); p["field"] != "reviewer_id" {
+			t.Fatalf("a key voting as another reviewer = %v", p)
+		}
+		// The same reviewer voting again does not count twice; naming themselves is fine.
+		decide(kimKey, map[string]any{"reviewer_id": kim.ID, "decision": "overturned", "note": "Still credible."}, http.StatusAccepted)
+		second := decide(leeKey, map[string]any{"decision": "overturned", "note": "Agree."}, http.StatusOK)
+		if second["appeal"].(map[string]any)["status"] != "overturned" {
+			t.Fatalf("second vote = %v", second)
+		}
+		if got := e.MustAPI("POST", "/v1/check", map[string]any{"account_id": accID, "capability": "place_order"}, 200); got["allowed"] != true {
+			t.Fatal("two reviewers agreed and the restriction stays")
+		}
+	})
+}
+
+// TestDecisionNeedsAReviewerKey: deciding takes the appeals:decide scope and a key bound
+// to an active reviewer; appeals:write files appeals but decides nothing.
+func TestDecisionNeedsAReviewerKey(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
-	accID, rid := restricted(t, e, "fraud@example.com", "fraud_confirmed")
-	r := submit(t, e, map[string]string{"account_id": accID, "restriction_id": rid, "statement": "It was my brother, not me."}, nil)
-	if r.Status != http.StatusCreated {
-		t.Fatalf("submit = %d %s", r.Status, r.Body)
+	accID, rid := restricted(t, e, "decide@example.com", "buyer_complaints")
+	a, err := e.App.Appeals.Submit(context.Background(), standing.NewAppeal{AccountID: accID, RestrictionID: rid, Statement: "I never complained."})
+	if err != nil {
+		t.Fatal(err)
 	}
-	id := r.JSON()["id"].(string)
-	kim, lee := reviewer(t, e, "kim@example.com", "Kim"), reviewer(t, e, "lee@example.com", "Lee")
-	first := e.MustAPI("POST", "/v1/appeals/"+id+"/decision", map[string]any{"reviewer_id": kim.ID, "decision": "overturned", "note": "Credible."}, http.StatusAccepted)
-	if first["waiting_for_second_reviewer"] != true {
-		t.Fatalf("first vote = %v", first)
+	kim := reviewer(t, e, "kim@example.com", "Kim")
+	path := "/v1/appeals/" + a.ID + "/decision"
+	body := map[string]any{"reviewer_id": kim.ID, "decision": "upheld", "note": "The complaints are documented."}
+	cases := []struct {
+		name string
+		key  string
+		says string
+	}{
+		{"appeals:write only", reviewerKey(t, e, kim, standing.ScopeAppealsWrite), standing.ScopeAppealsDecide},
+		{"a key bound to no reviewer", e.NewKey("shop", standing.ScopeAppealsDecide), "not bound to a reviewer"},
+		{"every scope but no reviewer", e.Key, "not bound to a reviewer"},
 	}
-	if got := e.MustAPI("POST", "/v1/check", map[string]any{"account_id": accID, "capability": "place_order"}, 200); got["allowed"] != false {
-		t.Fatal("one reviewer lifted a fraud restriction")
+	for _, c := range cases {
+		r := e.Do("POST", path, c.key, body)
+		if r.Status != http.StatusForbidden || !strings.Contains(r.JSON()["detail"].(string), c.says) {
+			t.Errorf("%s: = %d %s, want 403 saying %q", c.name, r.Status, r.Body, c.says)
+		}
 	}
-	// The same reviewer voting again does not count twice.
-	e.MustAPI("POST", "/v1/appeals/"+id+"/decision", map[string]any{"reviewer_id": kim.ID, "decision": "overturned", "note": "Still credible."}, http.StatusAccepted)
-	second := e.MustAPI("POST", "/v1/appeals/"+id+"/decision", map[string]any{"reviewer_id": lee.ID, "decision": "overturned", "note": "Agree."}, http.StatusOK)
-	if second["appeal"].(map[string]any)["status"] != "overturned" {
-		t.Fatalf("second vote = %v", second)
+	key := reviewerKey(t, e, kim, standing.ScopeAppealsDecide)
+	// A reviewer who left is disabled; their key stops deciding at once.
+	if err := e.App.Store.ExecRaw(context.Background(), "UPDATE staff_users SET disabled = 1 WHERE id = ?", kim.ID); err != nil {
+		t.Fatal(err)
 	}
-	if got := e.MustAPI("POST", "/v1/check", map[string]any{"account_id": accID, "capability": "place_order"}, 200); got["allowed"] != true {
-		t.Fatal("two reviewers agreed and the restriction stays")
+	if r := e.Do("POST", path, key, body); r.Status != http.StatusForbidden || !strings.Contains(r.JSON()["detail"].(string), "not an active") {
+		t.Fatalf("a disabled reviewer's key = %d %s", r.Status, r.Body)
 	}
-	if r := e.API("POST", "/v1/appeals/"+id+"/decision", map[string]any{"reviewer_id": "", "decision": "upheld", "note": "x"}); r.Status != 422 || r.JSON()["field"] != "reviewer_id" {
-		t.Fatalf("decision without a person = %d %s", r.Status, r.Body)
+	if got, _ := e.App.Appeals.Appeal(context.Background(), a.ID); got.Status != standing.AppealSubmitted {
+		t.Fatalf("a refused decision changed the appeal: %s", got.Status)
 	}
 }
 

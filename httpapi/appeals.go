@@ -99,10 +99,22 @@ func handleGetAppeal(svc *appeals.Service) handlerFunc {
 	}
 }
 
-// handleDecideAppeal serves POST /v1/appeals/{id}/decision {reviewer_id, decision, note}.
-// A person always decides: reviewer_id must name a reviewer of the console.
+// handleDecideAppeal serves POST /v1/appeals/{id}/decision {decision, note, reviewer_id}.
+// A person always decides, and the key says who: it must be bound to an active reviewer
+// (standing apikey create --reviewer), whose decision it records. reviewer_id may be
+// left out; if given it must be the key's reviewer, so one key cannot cast the two votes
+// that overturning fraud needs.
 func handleDecideAppeal(svc *appeals.Service) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		key := callerKey(r)
+		if key == nil || key.ReviewerID == "" {
+			name := ""
+			if key != nil {
+				name = key.Name
+			}
+			return standing.Errorf(standing.EFORBIDDEN, "the API key %q is not bound to a reviewer, and a person decides every appeal: "+
+				"create a key for the reviewer with standing apikey create --scopes %s --reviewer STAFF_ID", name, standing.ScopeAppealsDecide)
+		}
 		var in struct {
 			ReviewerID string `json:"reviewer_id"`
 			Decision   string `json:"decision"`
@@ -111,7 +123,10 @@ func handleDecideAppeal(svc *appeals.Service) handlerFunc {
 		if err := decode(w, r, &in, maxBody); err != nil {
 			return err
 		}
-		u, err := svc.Reviewer(r.Context(), in.ReviewerID)
+		if in.ReviewerID != "" && in.ReviewerID != key.ReviewerID {
+			return standing.FieldErrorf(standing.EFORBIDDEN, "reviewer_id", "the API key %q decides as reviewer %q only, not %q", key.Name, key.ReviewerID, in.ReviewerID)
+		}
+		u, err := svc.Reviewer(r.Context(), key.ReviewerID)
 		if err != nil {
 			return err
 		}

@@ -3,10 +3,12 @@ package httpapi_test
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 
+	"standing"
 	"standing/app/apptest"
 	"standing/httpapi"
 )
@@ -73,5 +75,53 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	if len(httpapi.OpenAPI()) == 0 {
 		t.Error("empty OpenAPI document")
+	}
+}
+
+// TestOpenAPINamesScopes: every operation names the scope its route needs (or its tag does,
+// for all its routes), and the API key's description lists every scope a key can hold.
+func TestOpenAPINamesScopes(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	var doc struct {
+		Tags []struct {
+			Name        string `json:"name"`
+			Description string `json:"description"`
+		} `json:"tags"`
+		Paths      map[string]map[string]json.RawMessage `json:"paths"`
+		Components struct {
+			SecuritySchemes map[string]struct{ Description string } `json:"securitySchemes"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(httpapi.OpenAPI(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, rt := range e.App.API.Routes() {
+		method, path, _ := strings.Cut(rt.Pattern, " ")
+		raw, ok := doc.Paths[path][strings.ToLower(method)]
+		if rt.Scope == "" || !ok {
+			continue
+		}
+		var op struct {
+			Description string   `json:"description"`
+			Tags        []string `json:"tags"`
+		}
+		if err := json.Unmarshal(raw, &op); err != nil {
+			t.Fatal(err)
+		}
+		says := op.Description
+		for _, tag := range doc.Tags {
+			if slices.Contains(op.Tags, tag.Name) {
+				says += " " + tag.Description
+			}
+		}
+		if !strings.Contains(strings.ToLower(strings.Join(strings.Fields(says), " ")), "scope `"+rt.Scope+"`") {
+			t.Errorf("%s needs scope %s; its description does not say so:\n%s", rt.Pattern, rt.Scope, op.Description)
+		}
+	}
+	keys := doc.Components.SecuritySchemes["apiKey"].Description
+	for _, sc := range standing.KnownScopes {
+		if !strings.Contains(keys, "`"+sc+"`") {
+			t.Errorf("the apiKey scheme does not list the scope %s", sc)
+		}
 	}
 }

@@ -107,7 +107,7 @@ func AppealRoutes(d AppealDeps) []Route {
 	return []Route{
 		{"POST /v1/appeals", standing.ScopeAppealsWrite, handleSubmitAppeal(d.Appeals)},
 		{"GET /v1/appeals/{id}", standing.ScopeAppealsRead, handleGetAppeal(d.Appeals)},
-		{"POST /v1/appeals/{id}/decision", standing.ScopeAppealsWrite, handleDecideAppeal(d.Appeals)},
+		{"POST /v1/appeals/{id}/decision", standing.ScopeAppealsDecide, handleDecideAppeal(d.Appeals)},
 		{"GET /v1/statements", standing.ScopeStatements, handleStatements(d.Statements, d.Policy)},
 	}
 }

@@ -8,31 +8,34 @@ import (
 	"standing"
 )
 
-// CreateAPIKey stores a key with the hash of its secret.
+// CreateAPIKey stores a key, with its reviewer if it has one, and the hash of its secret.
 func (s *Store) CreateAPIKey(ctx context.Context, k standing.APIKey, secretHash string) error {
 	return s.write(ctx, func(t *tx) error {
-		_, err := t.exec("INSERT INTO api_keys (id, name, prefix, secret_hash, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-			k.ID, k.Name, k.Prefix, secretHash, strings.Join(k.Scopes, " "), ts(k.CreatedAt))
+		_, err := t.exec("INSERT INTO api_keys (id, name, prefix, secret_hash, scopes, reviewer_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			k.ID, k.Name, k.Prefix, secretHash, strings.Join(k.Scopes, " "), nullString(k.ReviewerID), ts(k.CreatedAt))
 		return err
 	})
 }
 
+const apiKeyColumns = "id, name, prefix, scopes, reviewer_id, created_at, revoked_at"
+
 func scanAPIKey(row interface{ Scan(...any) error }) (standing.APIKey, error) {
 	var k standing.APIKey
 	var scopes string
+	var reviewer sql.NullString
 	var created int64
 	var revoked sql.NullInt64
-	if err := row.Scan(&k.ID, &k.Name, &k.Prefix, &scopes, &created, &revoked); err != nil {
+	if err := row.Scan(&k.ID, &k.Name, &k.Prefix, &scopes, &reviewer, &created, &revoked); err != nil {
 		return k, err
 	}
-	k.Scopes = strings.Fields(scopes)
+	k.Scopes, k.ReviewerID = strings.Fields(scopes), reviewer.String
 	k.CreatedAt, k.RevokedAt = fromTS(created), fromNullTS(revoked)
 	return k, nil
 }
 
 // APIKeyByHash returns the key whose secret hashes to hash; ENOTFOUND if none.
 func (s *Store) APIKeyByHash(ctx context.Context, hash string) (standing.APIKey, error) {
-	k, err := scanAPIKey(s.queryRow(ctx, "SELECT id, name, prefix, scopes, created_at, revoked_at FROM api_keys WHERE secret_hash = ?", hash))
+	k, err := scanAPIKey(s.queryRow(ctx, "SELECT "+apiKeyColumns+" FROM api_keys WHERE secret_hash = ?", hash))
 	if err == sql.ErrNoRows {
 		return k, standing.Errorf(standing.ENOTFOUND, "no such API key")
 	}
@@ -41,7 +44,7 @@ func (s *Store) APIKeyByHash(ctx context.Context, hash string) (standing.APIKey,
 
 // APIKeys lists the keys, oldest first.
 func (s *Store) APIKeys(ctx context.Context) ([]standing.APIKey, error) {
-	rows, err := s.query(ctx, "SELECT id, name, prefix, scopes, created_at, revoked_at FROM api_keys ORDER BY created_at, id")
+	rows, err := s.query(ctx, "SELECT "+apiKeyColumns+" FROM api_keys ORDER BY created_at, id")
 	if err != nil {
 		return nil, translate(err)
 	}

@@ -140,20 +140,39 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	return nil
 }
 
+const apikeyUsage = "usage: standing apikey create --name NAME --scopes SCOPES [--reviewer STAFF_ID] | apikey list | apikey revoke KEY_ID"
+
+// runAPIKey serves `standing apikey create|list|revoke`. A key that decides appeals
+// (scope appeals:decide) is bound to the one reviewer whose decisions it records.
 func runAPIKey(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return exitError{2, fmt.Errorf("usage: standing apikey create|list|revoke")}
+		return exitError{2, fmt.Errorf("%s", apikeyUsage)}
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlagSet("apikey "+sub, stderr)
 	cfg := config.StoreFlags(fs, getenv)
-	var name, scopes string
+	var name, scopes, reviewer string
 	if sub == "create" {
 		fs.StringVar(&name, "name", "", "name of the key (who uses it)")
 		fs.StringVar(&scopes, "scopes", "", "comma-separated scopes: "+strings.Join(standing.KnownScopes, ", "))
+		fs.StringVar(&reviewer, "reviewer", "", "the console user (staff id) whose appeal decisions the key records; needed with "+standing.ScopeAppealsDecide)
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if sub == "revoke" && fs.NArg() != 1 {
+		return exitError{2, fmt.Errorf("usage: standing apikey revoke KEY_ID")}
+	}
+	var list []string
+	if sub == "create" {
+		for _, sc := range strings.Split(scopes, ",") {
+			if sc = strings.TrimSpace(sc); sc != "" {
+				list = append(list, sc)
+			}
+		}
+		if standing.HasString(list, standing.ScopeAppealsDecide) && reviewer == "" {
+			return exitError{2, fmt.Errorf("a key with %s decides as one person: name them with --reviewer STAFF_ID (standing user create prints the id)", standing.ScopeAppealsDecide)}
+		}
 	}
 	s, err := openStore(ctx, cfg)
 	if err != nil {
@@ -162,20 +181,30 @@ func runAPIKey(ctx context.Context, args []string, getenv func(string) string, s
 	defer s.Close()
 	switch sub {
 	case "create":
-		var list []string
-		for _, sc := range strings.Split(scopes, ",") {
-			if sc = strings.TrimSpace(sc); sc != "" {
-				list = append(list, sc)
-			}
-		}
 		k, secret, err := httpapi.NewKey(name, list, s.Clock().Now())
 		if err != nil {
 			return fmt.Errorf("%s", standing.ErrorMessage(err))
 		}
+		if reviewer != "" {
+			u, err := s.Staff(ctx, reviewer)
+			if standing.ErrorCode(err) == standing.ENOTFOUND {
+				return fmt.Errorf("--reviewer: there is no console user %q", reviewer)
+			} else if err != nil {
+				return err
+			}
+			if u.Disabled {
+				return fmt.Errorf("--reviewer: console user %s (%s) is disabled", u.ID, u.Name)
+			}
+			k.ReviewerID = u.ID
+		}
 		if err := s.CreateAPIKey(ctx, k, httpapi.HashKey(secret)); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "created API key %s (%s) with scopes %s; the key is shown once:\n%s\n", k.ID, k.Name, strings.Join(k.Scopes, ","), secret)
+		bound := ""
+		if k.ReviewerID != "" {
+			bound = " for reviewer " + k.ReviewerID
+		}
+		fmt.Fprintf(stdout, "created API key %s (%s) with scopes %s%s; the key is shown once:\n%s\n", k.ID, k.Name, strings.Join(k.Scopes, ","), bound, secret)
 		return nil
 	case "list":
 		keys, err := s.APIKeys(ctx)
@@ -183,19 +212,19 @@ func runAPIKey(ctx context.Context, args []string, getenv func(string) string, s
 			return err
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tSCOPES\tCREATED\tREVOKED")
+		fmt.Fprintln(tw, "ID\tNAME\tPREFIX\tSCOPES\tREVIEWER\tCREATED\tREVOKED")
 		for _, k := range keys {
-			revoked := "-"
+			revoked, reviewer := "-", "-"
 			if k.RevokedAt != nil {
 				revoked = standing.FormatTime(*k.RevokedAt)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s…\t%s\t%s\t%s\n", k.ID, k.Name, k.Prefix, strings.Join(k.Scopes, ","), standing.FormatTime(k.CreatedAt), revoked)
+			if k.ReviewerID != "" {
+				reviewer = k.ReviewerID
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s…\t%s\t%s\t%s\t%s\n", k.ID, k.Name, k.Prefix, strings.Join(k.Scopes, ","), reviewer, standing.FormatTime(k.CreatedAt), revoked)
 		}
 		return tw.Flush()
 	case "revoke":
-		if fs.NArg() != 1 {
-			return exitError{2, fmt.Errorf("usage: standing apikey revoke KEY_ID")}
-		}
 		if err := s.RevokeAPIKey(ctx, fs.Arg(0)); err != nil {
 			return fmt.Errorf("%s", standing.ErrorMessage(err))
 		}

@@ -2,7 +2,7 @@
 //
 //	standing serve [--dev] [--addr HOST:PORT] [--data-dir DIR] [--database-url URL] [--policy FILE]
 //	standing migrate | version
-//	standing apikey create --name NAME --scopes SCOPES | apikey list | apikey revoke ID
+//	standing apikey create --name NAME --scopes SCOPES [--reviewer STAFF_ID] | apikey list | apikey revoke ID
 //	standing policy print | policy check FILE
 //	standing audit verify
 //	standing bench check [--accounts N] [--concurrency C] [--duration D]
