@@ -241,7 +241,7 @@ func FromRestriction(r standing.Restriction, reason *standing.Reason, accountCre
 	}
 	s.IncompatibleContentGround = Redact(s.IncompatibleContentGround)
 	s.IncompatibleContentExplanation = Redact(explanation(reason, removes, terminates, r.EndsAt))
-	s.DecisionFacts = Redact(facts(r, reason, removes, terminates, penalty.IsClosure(r)))
+	s.DecisionFacts = facts(r, reason, removes, terminates, penalty.IsClosure(r))
 
 	if err := Validate(s); err != nil {
 		return Statement{}, err
@@ -263,36 +263,75 @@ func explanation(reason *standing.Reason, removes standing.CapabilitySet, termin
 	return b.String()
 }
 
+// OutOfCourtRedress is the sentence every statement's decision_facts carries: the remedies
+// open besides the internal complaint-handling system (DSA Art. 17(3)(f) and Art. 21).
+// It is true of every decision, appealable or not.
+const OutOfCourtRedress = "The account holder may also refer the decision to a certified out-of-court dispute settlement body (EU Digital Services Act, Art. 21) or take it to court."
+
+// facts writes decision_facts. The catalog's words (title, message, remedy) are redacted
+// and, if together with the fixed sentences they would pass MaxFactsLen, shortened — the
+// message first, then the remedy, then the title — so the statement always fits and always
+// names every remedy.
 func facts(r standing.Restriction, reason *standing.Reason, removes standing.CapabilitySet, terminates, closure bool) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Restriction: %s. ", strings.TrimSuffix(reason.Title, "."))
-	if closure {
-		// The catalog's words describe a pause; the person was told of the closure in words
-		// of their own, which a statement does not read.
-		fmt.Fprintf(&b, "The store was closed for good; the account holder can still %s, and nothing else. ", words(r.Removes.Complement()))
-	} else {
-		fmt.Fprintf(&b, "The account holder was told: \u201c%s\u201d ", strings.TrimSpace(reason.RenderMessage(r.EndsAt)))
+	title := Redact(strings.TrimSuffix(strings.TrimSpace(reason.Title), "."))
+	told := ""
+	if !closure {
+		told = Redact(strings.TrimSpace(reason.RenderMessage(r.EndsAt)))
 	}
+	remedy := Redact(sentence(reason.Remedy))
+	write := func() string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "Restriction: %s. ", title)
+		if closure {
+			// The catalog's words describe a pause; the person was told of the closure in
+			// words of their own, which a statement does not read.
+			fmt.Fprintf(&b, "The store was closed for good; the account holder can still %s, and nothing else. ", words(r.Removes.Complement()))
+		} else {
+			fmt.Fprintf(&b, "The account holder was told: \u201c%s\u201d ", told)
+		}
+		switch {
+		case r.Source == standing.SourceRule:
+			b.WriteString("Automated risk rules detected the activity and applied the restriction without human review. ")
+		case r.Source == standing.SourceReviewer && r.RuleID != "":
+			b.WriteString("Automated risk rules flagged the account and a trust and safety reviewer decided on the restriction. ")
+		case r.Source == standing.SourceReviewer:
+			b.WriteString("A trust and safety reviewer detected the issue and decided on the restriction. ")
+		default:
+			b.WriteString("The service applied the restriction automatically under a policy set by people, once its condition was met. ")
+		}
+		if removes != 0 && !terminates {
+			b.WriteString("Everything else on the account still works. ")
+		}
+		if r.Appealable {
+			b.WriteString("The account holder can appeal free of charge through the internal complaint-handling system; a person decides every appeal. ")
+		}
+		b.WriteString(OutOfCourtRedress + " ")
+		if remedy != "" {
+			fmt.Fprintf(&b, "Remedy offered: %s", remedy)
+		}
+		return strings.TrimSpace(b.String())
+	}
+	out := write()
+	if over := chars(out) - MaxFactsLen; over > 0 {
+		told, over = shorten(told, over)
+		remedy, over = shorten(remedy, over)
+		title, _ = shorten(title, over)
+		out = write()
+	}
+	return out
+}
+
+// shorten cuts over characters off the end of s, marking the cut with an ellipsis, and
+// returns what is left of over when s was too short to take it all.
+func shorten(s string, over int) (string, int) {
+	n := chars(s)
 	switch {
-	case r.Source == standing.SourceRule:
-		b.WriteString("Automated risk rules detected the activity and applied the restriction without human review. ")
-	case r.Source == standing.SourceReviewer && r.RuleID != "":
-		b.WriteString("Automated risk rules flagged the account and a trust and safety reviewer decided on the restriction. ")
-	case r.Source == standing.SourceReviewer:
-		b.WriteString("A trust and safety reviewer detected the issue and decided on the restriction. ")
-	default:
-		b.WriteString("The service applied the restriction automatically under a policy set by people, once its condition was met. ")
+	case over <= 0 || n == 0:
+		return s, over
+	case over+1 < n:
+		return string([]rune(s)[:n-over-1]) + "\u2026", 0
 	}
-	if removes != 0 && !terminates {
-		b.WriteString("Everything else on the account still works. ")
-	}
-	if r.Appealable {
-		b.WriteString("The account holder can appeal free of charge through the internal complaint-handling system; a person decides every appeal. ")
-	}
-	if rem := strings.TrimSpace(reason.Remedy); rem != "" {
-		fmt.Fprintf(&b, "Remedy offered: %s", sentence(rem))
-	}
-	return strings.TrimSpace(b.String())
+	return "\u2026", over - (n - 1)
 }
 
 // words says what the capabilities let a person do, in the third person.

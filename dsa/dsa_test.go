@@ -177,6 +177,47 @@ func checkCommon(t *testing.T, s dsa.Statement, r standing.Restriction, reason *
 	if r.Appealable != strings.Contains(s.DecisionFacts, "appeal free of charge") {
 		t.Errorf("decision_facts and appealable (%v) disagree: %q", r.Appealable, s.DecisionFacts)
 	}
+	checkRedress(t, s)
+}
+
+// checkRedress wants the remedies besides the internal complaint in decision_facts, as DSA
+// Art. 17(3)(f) asks of every statement, appealable or not.
+func checkRedress(t *testing.T, s dsa.Statement) {
+	t.Helper()
+	for _, w := range []string{"certified out-of-court dispute settlement body", "Art. 21", "take it to court"} {
+		if !strings.Contains(s.DecisionFacts, w) {
+			t.Errorf("decision_facts does not say %q: %q", w, s.DecisionFacts)
+		}
+	}
+}
+
+// TestFactsFitWithEveryRemedy gives a reason catalog words too long for decision_facts: the
+// statement still fits in 5000 characters, and still names every remedy.
+func TestFactsFitWithEveryRemedy(t *testing.T) {
+	p := standing.DefaultPolicy()
+	r, _ := restrict(t, p, standing.ReasonRiskReview, standing.RoleBuyer, standing.SourceRule, "7d")
+	for _, tt := range []struct{ name, message, remedy string }{
+		{"long message", strings.Repeat("Orders are paused. ", 300), "Appeal with documents."},
+		{"long remedy", "Orders are paused {until}.", strings.Repeat("Send documents. ", 400)},
+		{"both long", strings.Repeat("Orders are paused. ", 300), strings.Repeat("Send documents. ", 400)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			reason, _ := p.Reason(standing.ReasonRiskReview)
+			long := *reason
+			long.Message, long.Remedy = tt.message, tt.remedy
+			s, err := dsa.FromRestriction(r, &long, created, standing.RoleBuyer, dsa.Options{})
+			if err != nil {
+				t.Fatalf("FromRestriction: %v", err)
+			}
+			if n := len([]rune(s.DecisionFacts)); n > dsa.MaxFactsLen {
+				t.Errorf("decision_facts has %d characters", n)
+			}
+			checkRedress(t, s)
+			if !strings.Contains(s.DecisionFacts, "appeal free of charge") || !strings.Contains(s.DecisionFacts, "Remedy offered: ") {
+				t.Errorf("decision_facts lost the internal complaint or the remedy: %q", s.DecisionFacts)
+			}
+		})
+	}
 }
 
 func TestNoPersonalData(t *testing.T) {
