@@ -136,20 +136,30 @@ func (s *Store) ConfirmEmail(ctx context.Context, secretHash, accountID, codeHas
 		if err := tokenProblem(k, t.now); err != nil {
 			return err
 		}
+		// The token was read without a lock: each write below is conditional on what
+		// the check saw, so that parallel requests cannot try more codes than allowed or
+		// use one token twice.
+		limit := 0
 		if secretHash == "" {
+			limit = maxAttempts
 			if k.Attempts >= maxAttempts {
-				return standing.Errorf(standing.ERATELIMITED, "Too many wrong codes for this confirmation. Ask for a new code; the old one no longer works.")
+				return tooManyCodes()
 			}
 			if subtle.ConstantTimeCompare([]byte(k.CodeHash), []byte(codeHash)) != 1 {
-				if _, err := t.exec("UPDATE tokens SET attempts = attempts + 1 WHERE id = ?", k.ID); err != nil {
+				var attempts int
+				err := t.queryRow(`UPDATE tokens SET attempts = attempts + 1
+					WHERE id = ? AND attempts < ? AND used_at IS NULL AND superseded_at IS NULL RETURNING attempts`, k.ID, maxAttempts).Scan(&attempts)
+				if err == sql.ErrNoRows {
+					return t.tokenProblemNow(k.ID, maxAttempts)
+				} else if err != nil {
 					return err
 				}
 				// Commit the counted attempt; the error is returned after the commit.
-				wrongCode, left = true, maxAttempts-k.Attempts-1
+				wrongCode, left = true, maxAttempts-attempts
 				return nil
 			}
 		}
-		if _, err := t.exec("UPDATE tokens SET used_at = ? WHERE id = ?", ts(t.now), k.ID); err != nil {
+		if err := t.useToken(k.ID, limit); err != nil {
 			return err
 		}
 		acc, err = t.confirm(k.AccountID)
@@ -162,6 +172,45 @@ func (s *Store) ConfirmEmail(ctx context.Context, secretHash, accountID, codeHas
 		return acc, standing.FieldErrorf(standing.EINVALID, "code", "That code is not right. Check the newest email from us; %d tries left.", left)
 	}
 	return acc, err
+}
+
+// tooManyCodes says a confirmation token took its last wrong code.
+func tooManyCodes() error {
+	return standing.Errorf(standing.ERATELIMITED, "Too many wrong codes for this confirmation. Ask for a new code; the old one no longer works.")
+}
+
+// useToken spends the token with id if it is still unused and not replaced (and, with
+// maxAttempts above 0, has wrong codes left); otherwise it changes nothing and returns
+// the token's problem. The condition is in the UPDATE: on PostgreSQL a request that read
+// the token while another was using it waits for that one and then finds no row.
+func (t *tx) useToken(id string, maxAttempts int) error {
+	q := "UPDATE tokens SET used_at = ? WHERE id = ? AND used_at IS NULL AND superseded_at IS NULL"
+	args := []any{ts(t.now), id}
+	if maxAttempts > 0 {
+		q += " AND attempts < ?"
+		args = append(args, maxAttempts)
+	}
+	ok, err := changedRows(t.exec(q, args...))
+	if err != nil || ok {
+		return err
+	}
+	return t.tokenProblemNow(id, maxAttempts)
+}
+
+// tokenProblemNow reads the token again and says why it can no longer be used: another
+// request used, replaced or spent it since it was first read.
+func (t *tx) tokenProblemNow(id string, maxAttempts int) error {
+	k, err := scanToken(t.queryRow("SELECT "+tokenColumns+" FROM tokens WHERE id = ?", id))
+	if err != nil {
+		return err
+	}
+	if err := tokenProblem(k, t.now); err != nil {
+		return err
+	}
+	if maxAttempts > 0 && k.Attempts >= maxAttempts {
+		return tooManyCodes()
+	}
+	return standing.Errorf(standing.ECONFLICT, "This link or code was used by another request at the same moment.")
 }
 
 // confirm activates an account whose email was just confirmed.
@@ -294,10 +343,12 @@ func (s *Store) ResetPassword(ctx context.Context, secretHash, passwordHash stri
 		if a.Lifecycle == standing.LifecycleErased {
 			return standing.Errorf(standing.EGONE, "This account was deleted.")
 		}
-		if _, err := t.exec("UPDATE accounts SET password_hash = ?, updated_at = ? WHERE id = ?", passwordHash, ts(t.now), a.ID); err != nil {
+		// Spent before anything else changes: of two requests with one link, the second
+		// finds it used (on PostgreSQL it waits for the first to commit).
+		if err := t.useToken(k.ID, 0); err != nil {
 			return err
 		}
-		if _, err := t.exec("UPDATE tokens SET used_at = ? WHERE id = ?", ts(t.now), k.ID); err != nil {
+		if _, err := t.exec("UPDATE accounts SET password_hash = ?, updated_at = ? WHERE id = ?", passwordHash, ts(t.now), a.ID); err != nil {
 			return err
 		}
 		if err := t.revokeSessions(a.ID); err != nil {

@@ -304,3 +304,70 @@ func TestRaceRuleEditsFromOneVersion(t *testing.T) {
 		})
 	standingtest.WantCode(t, err, standing.ECONFLICT, "version")
 }
+
+// issueToken creates an account with a token of kind (verify or reset) whose link secret
+// hashes to secretHash and whose code hashes to codeHash.
+func issueToken(t *testing.T, p racePostgres, email, kind, secretHash, codeHash string) (standing.Account, standing.Token) {
+	t.Helper()
+	ctx := context.Background()
+	res, err := p.CreateAccounts(ctx, []standing.NewAccount{{Role: standing.RoleBuyer, Email: email, Lifecycle: standing.LifecycleUnverified}}, "test")
+	if err != nil || res[0].Err != nil {
+		t.Fatal(err, res)
+	}
+	a := *res[0].Account
+	now := p.clock.Now()
+	tok := standing.Token{ID: "tok_" + kind, AccountID: a.ID, Kind: kind, SecretHash: secretHash, CodeHash: codeHash, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := p.IssueToken(ctx, tok, standing.Mail{AccountID: a.ID, To: email, Kind: kind, Subject: "Your link", Text: "…"}, "test", ""); err != nil {
+		t.Fatal(err)
+	}
+	return a, tok
+}
+
+// TestRaceConfirmationCodes: codes tried in parallel count against one limit. A code
+// tried while the last allowed wrong code was being counted is refused, right or wrong.
+func TestRaceConfirmationCodes(t *testing.T) {
+	const max = 3
+	for _, code := range []string{"wrong", "right"} {
+		t.Run(code, func(t *testing.T) {
+			p := openRacePostgres(t, nil)
+			ctx := context.Background()
+			a, tok := issueToken(t, p, code+"@example.com", "verify", "secret-hash", "right")
+			err := p.afterRival(t, rival{{"UPDATE tokens SET attempts = $1 WHERE id = $2", max, tok.ID}},
+				func() error {
+					_, err := p.ConfirmEmail(ctx, "", a.ID, code, max)
+					return err
+				})
+			standingtest.WantCode(t, err, standing.ERATELIMITED, "")
+			got, err := p.LatestToken(ctx, a.ID, "verify")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Attempts != max || got.UsedAt != nil {
+				t.Errorf("token after the limit: %d attempts, used at %v; want %d, unused", got.Attempts, got.UsedAt, max)
+			}
+			if acc, _ := p.Account(ctx, a.ID); acc.EmailVerifiedAt != nil {
+				t.Error("a code past the limit confirmed the email")
+			}
+		})
+	}
+}
+
+// TestRaceResetLinkTwice: of two uses of one reset link, the second finds it used.
+func TestRaceResetLinkTwice(t *testing.T) {
+	p := openRacePostgres(t, nil)
+	ctx := context.Background()
+	a, tok := issueToken(t, p, "reset@example.com", "reset", "reset-hash", "")
+	err := p.afterRival(t, rival{lockAccount(a.ID),
+		{"UPDATE accounts SET password_hash = 'first' WHERE id = $1", a.ID},
+		{"UPDATE tokens SET used_at = $1 WHERE id = $2", p.clock.Now().UnixMicro(), tok.ID}},
+		func() error {
+			_, err := p.ResetPassword(ctx, "reset-hash", "second", func(a standing.Account) standing.Mail {
+				return standing.Mail{AccountID: a.ID, To: a.Email, Kind: "password_changed", Subject: "Password changed", Text: "…"}
+			})
+			return err
+		})
+	standingtest.WantCode(t, err, standing.ECONFLICT, "")
+	if _, hash, err := p.Credentials(ctx, a.Email); err != nil || hash != "first" {
+		t.Errorf("password hash = %q, %v; the second use of the link changed it", hash, err)
+	}
+}
