@@ -260,6 +260,9 @@ func (p *Policy) Validate() error {
 		if err := r.resolve(field); err != nil {
 			return err
 		}
+		if err := r.checkDSA(field); err != nil {
+			return err
+		}
 		if _, dup := p.byCode[r.Code]; dup {
 			return FieldErrorf(EINVALID, field+".code", "reason %q appears twice", r.Code)
 		}

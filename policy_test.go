@@ -1,6 +1,7 @@
 package standing_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -46,5 +47,57 @@ func TestAppealClosesAt(t *testing.T) {
 		if got := p.AppealClosesAt(d); got.Before(d.AddDate(0, 6, 0)) {
 			t.Fatalf("decided %s: closes %s, before six months", d, got)
 		}
+	}
+}
+
+// TestValidateCatalogDSAFields refuses, when the policy loads, a reason whose words could
+// not make a valid statement of reasons, naming the reason and the setting.
+func TestValidateCatalogDSAFields(t *testing.T) {
+	long := func(n int) string { return strings.Repeat("x", n) }
+	tests := []struct {
+		name   string
+		mutate func(r *standing.Reason)
+		field  string // "" when valid
+	}{
+		{"defaults", func(r *standing.Reason) {}, ""},
+		{"no category falls back", func(r *standing.Reason) { r.DSACategory = "" }, ""},
+		{"unknown category", func(r *standing.Reason) { r.DSACategory = "STATEMENT_CATEGORY_FRAUD" }, "reasons[1].dsa_category"},
+		{"ground of 500", func(r *standing.Reason) { r.DSAGround = long(500) }, ""},
+		{"ground of 501", func(r *standing.Reason) { r.DSAGround = long(501) }, "reasons[1].dsa_ground"},
+		{"ground of 500 letters with accents", func(r *standing.Reason) { r.DSAGround = strings.Repeat("é", 500) }, ""},
+		{"no ground, long title", func(r *standing.Reason) { r.DSAGround, r.Title = "", long(483) }, "reasons[1].title"},
+		{"no ground, title that fits", func(r *standing.Reason) { r.DSAGround, r.Title = "", long(482) }, ""},
+		{"message and remedy too long", func(r *standing.Reason) { r.Message, r.Remedy = long(2500), long(1600) }, "reasons[1].message"},
+		{"message and remedy at the limit", func(r *standing.Reason) {
+			// "{until}" is measured as a person reads it: "until 28 Sep 2026, 14:00 UTC".
+			r.Message = long(4000-len(r.Title)-len("until 28 Sep 2026, 14:00 UTC")-100) + "{until}"
+			r.Remedy = long(100)
+		}, ""},
+		{"message one over the limit", func(r *standing.Reason) {
+			r.Message = long(4000-len(r.Title)-len("until 28 Sep 2026, 14:00 UTC")-100) + "{until}"
+			r.Remedy = long(101)
+		}, "reasons[1].message"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := standing.DefaultPolicy()
+			if p.Reasons[1].Code != standing.ReasonRiskReview {
+				t.Fatalf("reasons[1] is %s", p.Reasons[1].Code)
+			}
+			tt.mutate(&p.Reasons[1])
+			err := p.Validate()
+			if tt.field == "" {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			if standing.ErrorCode(err) != standing.EINVALID || standing.ErrorField(err) != tt.field {
+				t.Fatalf("Validate = %v, want invalid %s", err, tt.field)
+			}
+			if !strings.Contains(standing.ErrorMessage(err), `"risk_review"`) {
+				t.Errorf("the error does not name the reason: %v", err)
+			}
+		})
 	}
 }

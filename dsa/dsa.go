@@ -80,9 +80,10 @@ const MaxBatch = 100
 const ContentTypeOtherAccount = "account"
 
 // ErrNotADecision is returned by FromRestriction for a restriction that is not a content
-// moderation decision — the person's own deletion request (self_deleted) — so the exporter
-// skips it.
-var ErrNotADecision = errors.New("dsa: the restriction is the account holder's own request, not a moderation decision")
+// moderation decision, so the exporter skips it: the person's own deletion request
+// (self_deleted), and a restriction that removes nothing and closes no order — the notice
+// of a seller closure to come, whose statement comes with the closure itself.
+var ErrNotADecision = errors.New("dsa: the restriction is not a moderation decision (the account holder's own request, or the notice of a decision to come)")
 
 // Options are the platform-wide settings of the statements.
 type Options struct {
@@ -141,10 +142,11 @@ var (
 //     with anything that looks like an email address, IP address or phone number redacted;
 //   - source_type: SOURCE_VOLUNTARY (or opts.SourceType); puid: r's id.
 //
-// It returns ErrNotADecision for self_deleted, an EINVALID *standing.Error for bad input,
-// and otherwise a statement that passes Validate.
+// It returns ErrNotADecision for self_deleted and for a notice that removes nothing, an
+// EINVALID *standing.Error for bad input, and otherwise a statement that passes Validate.
+// Page.Add wraps it for an export that skips, and reports, what it cannot state.
 func FromRestriction(r standing.Restriction, reason *standing.Reason, accountCreated time.Time, role standing.Role, opts Options) (Statement, error) {
-	if r.ReasonCode == standing.ReasonSelfDeleted {
+	if r.ReasonCode == standing.ReasonSelfDeleted || r.Removes == 0 && r.OrderID == "" && r.ReasonCode != standing.ReasonFlaggedRecipient {
 		return Statement{}, ErrNotADecision
 	}
 	switch {
@@ -235,11 +237,7 @@ func FromRestriction(r standing.Restriction, reason *standing.Reason, accountCre
 	}
 
 	// The ground, the explanation and the facts, from the catalog only.
-	s.IncompatibleContentGround = strings.TrimSpace(reason.DSAGround)
-	if s.IncompatibleContentGround == "" {
-		s.IncompatibleContentGround = "Terms of service: " + reason.Title
-	}
-	s.IncompatibleContentGround = Redact(s.IncompatibleContentGround)
+	s.IncompatibleContentGround = Redact(standing.DSAGroundOf(reason))
 	s.IncompatibleContentExplanation = Redact(explanation(reason, removes, terminates, r.EndsAt))
 	s.DecisionFacts = facts(r, reason, removes, terminates, penalty.IsClosure(r))
 

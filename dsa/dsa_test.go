@@ -253,8 +253,8 @@ func TestRedactCatalogText(t *testing.T) {
 	custom := standing.Reason{
 		Code: "manual_hold", Title: "Held by support", AppliesTo: "any",
 		RemovesNames: []string{"withdraw_funds"}, Appealable: true,
-		Message:     "Payouts are held {until}. Questions: holds@marketplace.example or +1 (555) 010-9999; seen from 198.51.100.23.",
-		DSACategory: "STATEMENT_CATEGORY_NOT_A_CATEGORY", // not allowed: falls back
+		Message: "Payouts are held {until}. Questions: holds@marketplace.example or +1 (555) 010-9999; seen from 198.51.100.23.",
+		// No category: falls back to STATEMENT_CATEGORY_OTHER_VIOLATION_TC.
 	}
 	p.Reasons = append(p.Reasons, custom)
 	if err := p.Validate(); err != nil {
@@ -281,6 +281,13 @@ func TestRedactCatalogText(t *testing.T) {
 	}
 	if s.DecisionMonetary != dsa.DecisionMonetarySuspension || s.DecisionAccount != "" || s.DecisionProvision != "" {
 		t.Errorf("decisions %q %q %q, want only a monetary suspension", s.DecisionAccount, s.DecisionMonetary, s.DecisionProvision)
+	}
+	// A category the policy would refuse, on a reason that did not come through it, falls
+	// back too.
+	bad := *rsn
+	bad.DSACategory = "STATEMENT_CATEGORY_NOT_A_CATEGORY"
+	if s, err := dsa.FromRestriction(r, &bad, created, standing.RoleSeller, dsa.Options{}); err != nil || s.Category != dsa.CategoryOtherViolationTC {
+		t.Errorf("unknown category: %q, %v; want the fallback %q", s.Category, err, dsa.CategoryOtherViolationTC)
 	}
 
 	for in, want := range map[string]string{

@@ -1,5 +1,7 @@
 package dsa
 
+import "standing"
+
 // The values of the Transparency Database schema (v2) that Standing uses or checks. The
 // lists are the allowed values of the API documentation; Validate refuses anything else.
 
@@ -115,24 +117,9 @@ var (
 	territories        = set(EEACountries()...)
 )
 
-var categoryList = []string{
-	"STATEMENT_CATEGORY_ANIMAL_WELFARE",
-	"STATEMENT_CATEGORY_CONSUMER_INFORMATION",
-	"STATEMENT_CATEGORY_CYBER_VIOLENCE",
-	"STATEMENT_CATEGORY_CYBER_VIOLENCE_AGAINST_WOMEN",
-	"STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS",
-	"STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
-	"STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS",
-	"STATEMENT_CATEGORY_NEGATIVE_EFFECTS_ON_CIVIC_DISCOURSE_OR_ELECTIONS",
-	"STATEMENT_CATEGORY_NOT_SPECIFIED_NOTICE",
-	CategoryOtherViolationTC,
-	"STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
-	"STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY",
-	CategoryScamsAndFraud,
-	"STATEMENT_CATEGORY_SELF_HARM",
-	"STATEMENT_CATEGORY_UNSAFE_AND_PROHIBITED_PRODUCTS",
-	"STATEMENT_CATEGORY_VIOLENCE",
-}
+// categoryList is the catalog's vocabulary: a reason's DSACategory is checked against it
+// when the policy loads.
+var categoryList = standing.DSACategories()
 
 var keywordList = []string{
 	"KEYWORD_ANIMAL_HARM", "KEYWORD_ADULT_SEXUAL_MATERIAL", "KEYWORD_AGE_SPECIFIC_RESTRICTIONS",
@@ -182,7 +169,8 @@ func EUCountries() []string { return append([]string(nil), euCountries...) }
 // Categories lists every allowed statement category.
 func Categories() []string { return append([]string(nil), categoryList...) }
 
-// ValidCategory reports whether c is an allowed statement category.
+// ValidCategory reports whether c is an allowed statement category
+// (standing.ValidDSACategory).
 func ValidCategory(c string) bool { return categories[c] }
 
 func set(vs ...string) map[string]bool {
