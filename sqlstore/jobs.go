@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"standing"
 	"standing/jobs"
@@ -135,9 +137,16 @@ func (s *Store) JobCounts(ctx context.Context) (map[string]int, error) {
 	return out, translate(rows.Err())
 }
 
+// truncate makes text from outside (a User-Agent header, a server's error, an event's
+// attributes) fit a column: valid UTF-8 without NUL, at most n bytes, cut at the start
+// of a character. PostgreSQL refuses text that is not valid UTF-8 or holds NUL.
 func truncate(s string, n int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }

@@ -3,7 +3,10 @@ package sqlstore_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"standing"
 	"standing/sqlstore"
@@ -79,5 +82,30 @@ func TestReopenKeepsData(t *testing.T) {
 	got, err := s.Restriction(ctx, r.ID)
 	if err != nil || got.AccountID != a.ID {
 		t.Fatalf("after reopening: %+v, %v", got, err)
+	}
+}
+
+// TestLongMultibyteUserAgent: a User-Agent longer than its column, in a script of
+// multi-byte characters, is cut at a character boundary; PostgreSQL refuses half a
+// character.
+func TestLongMultibyteUserAgent(t *testing.T) {
+	for name, openStore := range map[string]standingtest.Factory{"sqlite": openSQLite, "postgres": openPostgres} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			s := openStore(t, standing.NewTestClock(standingtest.Start)).Store.(*sqlstore.Store)
+			a := standingtest.MustCreateAccount(t, s, standing.RoleBuyer, "ua@example.com")
+			ua := "Mozilla/5.0" + strings.Repeat("é", 200) // byte 300 is in the middle of an é
+			se := standing.Session{ID: "ses_1", AccountID: a.ID, CreatedAt: standingtest.Start, ExpiresAt: standingtest.Start.Add(time.Hour), IP: "192.0.2.1", UserAgent: ua}
+			if err := s.CreateSession(ctx, se); err != nil {
+				t.Fatalf("CreateSession: %v", err)
+			}
+			got, err := s.Session(ctx, "ses_1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !utf8.ValidString(got.UserAgent) || !strings.HasPrefix(ua, got.UserAgent) || len(got.UserAgent) < 290 {
+				t.Fatalf("stored user agent = %q (%d bytes)", got.UserAgent, len(got.UserAgent))
+			}
+		})
 	}
 }
