@@ -84,12 +84,70 @@ func New(store Store, blobs Blobs, inspect Inspector, clock standing.Clock, poli
 	return &Service{store: store, blobs: blobs, inspect: inspect, clock: clock, policy: policy, baseURL: strings.TrimSuffix(baseURL, "/"), secret: secret}
 }
 
+// Limits of an appeal sent as a multipart form, on the API and on the pages: each text
+// field, the text of all fields together, and the number of parts (text and files).
+const (
+	MaxTextField = 64 << 10
+	MaxText      = 1 << 20
+	MaxParts     = 100
+)
+
+// MaxBody bounds the body of an appeal form: standing.MaxEvidence documents at the
+// policy's largest file limit, plus the text.
+func MaxBody(p *standing.Policy) int64 {
+	e := p.Evidence
+	return int64(standing.MaxEvidence)*int64(max(e.PhotoMax, e.PDFMax, e.VideoMax)) + MaxText
+}
+
+// Account returns the account an appeal is filed for, so that a form naming an account
+// that cannot appeal is refused before any of its files is stored. Errors name the field
+// account_id: ENOTFOUND for no such account, EGONE for an erased one, ECONFLICT while it
+// is being deleted.
+func (s *Service) Account(ctx context.Context, id string) (standing.Account, error) {
+	if !safeID(id) {
+		return standing.Account{}, errNoAccount
+	}
+	a, err := s.store.Account(ctx, id)
+	switch {
+	case standing.ErrorCode(err) == standing.ENOTFOUND:
+		return a, errNoAccount
+	case err != nil:
+		return a, err
+	case a.Lifecycle == standing.LifecycleErased:
+		return a, standing.FieldErrorf(standing.EGONE, "account_id", "The account was erased; it cannot appeal.")
+	case a.Lifecycle == standing.LifecycleClosing:
+		return a, standing.FieldErrorf(standing.ECONFLICT, "account_id", "This account is being deleted; it cannot appeal.")
+	}
+	return a, nil
+}
+
+var errNoAccount = standing.FieldErrorf(standing.ENOTFOUND, "account_id", "There is no such account.")
+
+// safeID reports whether id can be an id Standing made (letters, digits, _ and -), and so
+// a segment of an evidence key.
+func safeID(id string) bool {
+	if id == "" || len(id) > 100 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // Upload checks one file (type from the bytes, size from the policy, metadata stripped,
 // no full card number), stores it and stages it for the account's appeal. field names
-// the form field, so an error can be shown next to it.
+// the form field, so an error can be shown next to it. The caller has checked the account
+// (Account); an id that cannot be one is ENOTFOUND naming account_id. Errors never show
+// where the file is stored.
 func (s *Service) Upload(ctx context.Context, accountID, slot, field, filename string, r io.Reader) (standing.Evidence, error) {
 	if slot == "" {
 		slot = "other"
+	}
+	if !safeID(accountID) {
+		return standing.Evidence{}, errNoAccount
 	}
 	f, err := s.inspect.Inspect(ctx, field, filename, r)
 	if err != nil {
@@ -100,7 +158,8 @@ func (s *Service) Upload(ctx context.Context, accountID, slot, field, filename s
 		Kind: string(f.Kind), ContentType: f.MIME, Size: int64(len(f.Data))}
 	e.Key = "evidence/" + accountID + "/" + e.ID + f.Ext
 	if err := s.blobs.Put(ctx, e.Key, bytes.NewReader(f.Data), int64(len(f.Data)), f.MIME); err != nil {
-		return e, fmt.Errorf("store evidence: %w", err)
+		// Not wrapped: the store's error names the key, and the caller sees an internal error.
+		return e, fmt.Errorf("store evidence %s: %s", e.ID, err)
 	}
 	staged, err := s.store.StageEvidence(ctx, e)
 	if err != nil {
@@ -209,8 +268,20 @@ func (s *Service) OpenEvidence(ctx context.Context, accountID, evidenceID string
 	if err != nil || e.AccountID != accountID {
 		return standing.Evidence{}, nil, standing.Errorf(standing.ENOTFOUND, "There is no such document on your account.")
 	}
-	rc, err := s.blobs.Open(ctx, e.Key)
+	rc, err := s.open(ctx, e)
 	return e, rc, err
+}
+
+// open opens an evidence file; errors do not show where it is stored.
+func (s *Service) open(ctx context.Context, e standing.Evidence) (io.ReadCloser, error) {
+	rc, err := s.blobs.Open(ctx, e.Key)
+	switch {
+	case standing.ErrorCode(err) == standing.ENOTFOUND:
+		return nil, standing.Errorf(standing.ENOTFOUND, "The file of document %s is missing from the evidence store.", e.ID)
+	case err != nil:
+		return nil, fmt.Errorf("open evidence %s: %s", e.ID, err)
+	}
+	return rc, nil
 }
 
 // EvidenceLink returns a link to an evidence file that works for the policy's link
@@ -240,7 +311,7 @@ func (s *Service) OpenSignedEvidence(ctx context.Context, evidenceID, exp, sig s
 	if err != nil {
 		return e, nil, err
 	}
-	rc, err := s.blobs.Open(ctx, e.Key)
+	rc, err := s.open(ctx, e)
 	return e, rc, err
 }
 

@@ -13,6 +13,8 @@ import (
 
 	"standing"
 	"standing/app/apptest"
+	"standing/appeals"
+	"standing/blob"
 	"standing/dsa"
 	"standing/evidence/evidencetest"
 	"standing/httpapi"
@@ -44,17 +46,25 @@ func submit(t *testing.T, e *apptest.Env, fields map[string]string, withFiles ma
 	data []byte
 }) apptest.Response {
 	t.Helper()
+	return post(t, e, func(mw *multipart.Writer) {
+		for _, k := range []string{"account_id", "restriction_id", "order_id", "statement", "urgent", "urgent_reason"} {
+			if v, ok := fields[k]; ok {
+				mw.WriteField(k, v)
+			}
+		}
+		for field, f := range withFiles {
+			w, _ := mw.CreateFormFile(field, f.name)
+			w.Write(f.data)
+		}
+	})
+}
+
+// post sends POST /v1/appeals with the multipart body that write makes.
+func post(t *testing.T, e *apptest.Env, write func(mw *multipart.Writer)) apptest.Response {
+	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	for _, k := range []string{"account_id", "restriction_id", "order_id", "statement", "urgent", "urgent_reason"} {
-		if v, ok := fields[k]; ok {
-			mw.WriteField(k, v)
-		}
-	}
-	for field, f := range withFiles {
-		w, _ := mw.CreateFormFile(field, f.name)
-		w.Write(f.data)
-	}
+	write(mw)
 	mw.Close()
 	req, _ := http.NewRequest("POST", e.URL+"/v1/appeals", &body)
 	req.Header.Set("Authorization", "Bearer "+e.Key)
@@ -183,13 +193,17 @@ func TestAppealRefusals(t *testing.T) {
 				data []byte
 			}{"file_card_photo": {"card.jpg", []byte("MZ\x90\x00 this is a program")}}, 422, "file_card_photo", "JPEG"},
 		{"another account's restriction", map[string]string{"account_id": e.CreateAccount("buyer", "other@example.com"), "restriction_id": rid, "statement": "x"}, nil, 404, "", ""},
-		{"unknown account", map[string]string{"account_id": "acc_nope", "restriction_id": rid, "statement": "x"}, nil, 404, "", ""},
+		{"unknown account", map[string]string{"account_id": "acc_nope", "restriction_id": rid, "statement": "x"}, nil, 404, "account_id", "no such account"},
+		// The account is checked before any file is stored: not a foreign-key 500, and not
+		// a refusal that shows where files are kept.
+		{"unknown account with files", map[string]string{"account_id": "acc_nope", "restriction_id": rid, "statement": "x"}, files(t), 404, "account_id", "no such account"},
+		{"a path for an account", map[string]string{"account_id": "../../" + accID, "restriction_id": rid, "statement": "x"}, files(t), 404, "account_id", "no such account"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := submit(t, e, c.fields, c.files)
 			p := r.JSON()
-			if r.Status != c.status || (c.field != "" && p["field"] != c.field) || !strings.Contains(p["detail"].(string), c.says) {
+			if r.Status != c.status || (c.field != "" && p["field"] != c.field) || !strings.Contains(p["detail"].(string), c.says) || strings.Contains(string(r.Body), "evidence/") {
 				t.Fatalf("= %d %s, want %d field %q saying %q", r.Status, r.Body, c.status, c.field, c.says)
 			}
 		})
@@ -204,6 +218,80 @@ func TestAppealRefusals(t *testing.T) {
 	e.Advance("181d")
 	if _, err := e.App.Appeals.Submit(context.Background(), standing.NewAppeal{AccountID: oldAcc, RestrictionID: old, Statement: "x"}); standing.ErrorCode(err) != standing.EGONE {
 		t.Fatalf("appeal after the window: %v", err)
+	}
+}
+
+// TestAppealFormBounds: the API takes known text fields only, bounded one by one and
+// together, refuses an erased account before storing anything, and stores at most
+// standing.MaxEvidence files: the eleventh is refused before it is stored.
+func TestAppealFormBounds(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	accID, rid := restricted(t, e, "bounds@example.com", "risk_review")
+	stored := func(account string) int {
+		t.Helper()
+		n := 0
+		if err := e.App.Blobs.List(context.Background(), "evidence/"+account+"/", func(blob.Info) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	want := func(r apptest.Response, status int, field, says string) {
+		t.Helper()
+		p := r.JSON()
+		got, _ := p["field"].(string)
+		if r.Status != status || got != field || !strings.Contains(p["detail"].(string), says) {
+			t.Fatalf("= %d %s, want %d field %q saying %q", r.Status, r.Body, status, field, says)
+		}
+	}
+	pdf := evidencetest.PDF("A receipt", "Paid in full")
+
+	r := post(t, e, func(mw *multipart.Writer) {
+		mw.WriteField("account_id", accID)
+		mw.WriteField("restriction_id", rid)
+		mw.WriteField("statement", "Eleven receipts.")
+		for i := 0; i <= standing.MaxEvidence; i++ {
+			w, _ := mw.CreateFormFile("file_other", "receipt.pdf")
+			w.Write(pdf)
+		}
+	})
+	want(r, 422, "file_other", "at most 10")
+	if n := stored(accID); n != standing.MaxEvidence {
+		t.Fatalf("%d files stored, want %d: the eleventh must be refused before it is stored", n, standing.MaxEvidence)
+	}
+
+	r = post(t, e, func(mw *multipart.Writer) {
+		mw.WriteField("account_id", accID)
+		mw.WriteField("nickname", "Ana")
+	})
+	want(r, 422, "nickname", "unknown field")
+
+	r = post(t, e, func(mw *multipart.Writer) {
+		mw.WriteField("account_id", accID)
+		mw.WriteField("statement", strings.Repeat("x", appeals.MaxTextField+1))
+	})
+	want(r, 413, "statement", "longer than 64 KB")
+
+	// Many fields, each within its bound, are refused together once they pass 1 MB.
+	r = post(t, e, func(mw *multipart.Writer) {
+		mw.WriteField("account_id", accID)
+		for i := 0; i < 20; i++ {
+			mw.WriteField("statement", strings.Repeat("x", appeals.MaxTextField))
+		}
+	})
+	want(r, 413, "", "1 MB altogether")
+
+	erased := e.CreateAccount("buyer", "gone@example.com")
+	if err := e.App.Store.ExecRaw(context.Background(), "UPDATE accounts SET lifecycle = 'erased' WHERE id = ?", erased); err != nil {
+		t.Fatal(err)
+	}
+	r = post(t, e, func(mw *multipart.Writer) {
+		mw.WriteField("account_id", erased)
+		w, _ := mw.CreateFormFile("file_other", "receipt.pdf")
+		w.Write(pdf)
+	})
+	want(r, 410, "account_id", "erased")
+	if n := stored(erased); n != 0 {
+		t.Fatalf("%d files stored for an erased account", n)
 	}
 }
 

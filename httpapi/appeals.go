@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,14 +25,20 @@ type AppealDeps struct {
 	Policy func() *standing.Policy
 }
 
+// appealFields are the text fields of POST /v1/appeals; files come in file_… fields.
+var appealFields = []string{"account_id", "restriction_id", "order_id", "statement", "urgent", "urgent_reason"}
+
 // handleSubmitAppeal serves POST /v1/appeals: multipart/form-data with account_id,
 // restriction_id or order_id, statement, urgent, urgent_reason, and files in fields named
 // file_<document key> (file_card_photo, file_id_document, file_bank_statement, file_other).
-// Files are checked one by one; the first bad one is refused with its field named, and
-// nothing is filed.
-func handleSubmitAppeal(svc *appeals.Service) handlerFunc {
+// account_id comes before the files and is checked when it arrives, so no file of a form
+// for an unknown account is stored. Text fields are bounded one by one and together, and
+// at most standing.MaxEvidence files are taken. Files are checked one by one; the first
+// bad one is refused with its field named, and nothing is filed.
+func handleSubmitAppeal(svc *appeals.Service, policy func() *standing.Policy) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		r.Body = http.MaxBytesReader(w, r.Body, 512<<20)
+		limit := appeals.MaxBody(policy())
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		mr, err := r.MultipartReader()
 		if err != nil {
 			return standing.Errorf(standing.EMALFORMED, "send the appeal as multipart/form-data: %v", err)
@@ -39,35 +46,54 @@ func handleSubmitAppeal(svc *appeals.Service) handlerFunc {
 		values := map[string]string{}
 		var ids []string
 		var account string
+		parts, text := 0, 0
 		for {
 			part, err := mr.NextPart()
 			if errors.Is(err, io.EOF) {
 				break
 			}
 			if err != nil {
-				var tooBig *http.MaxBytesError
-				if errors.As(err, &tooBig) {
-					return standing.Errorf(standing.ETOOLARGE, "the appeal is larger than 512 MB altogether")
-				}
-				return standing.Errorf(standing.EMALFORMED, "the multipart body could not be read: %v", err)
+				return multipartError(err, limit)
+			}
+			if parts++; parts > appeals.MaxParts {
+				return standing.Errorf(standing.ETOOLARGE, "the appeal has more than %d parts", appeals.MaxParts)
 			}
 			name := part.FormName()
 			if part.FileName() == "" {
-				b, err := io.ReadAll(io.LimitReader(part, 64<<10))
-				if err != nil {
-					return standing.Errorf(standing.EMALFORMED, "field %s could not be read", name)
+				if !slices.Contains(appealFields, name) {
+					return standing.FieldErrorf(standing.EINVALID, cut(name), "unknown field %q: the text fields are %s, and files go in fields named file_<document key> with a file name",
+						cut(name), strings.Join(appealFields, ", "))
 				}
-				values[name] = string(b)
+				b, err := io.ReadAll(io.LimitReader(part, appeals.MaxTextField+1))
+				if err != nil {
+					return multipartError(err, limit)
+				}
+				if len(b) > appeals.MaxTextField {
+					return standing.FieldErrorf(standing.ETOOLARGE, name, "%s is longer than %s", name, standing.ByteSize(appeals.MaxTextField))
+				}
+				if text += len(b); text > appeals.MaxText {
+					return standing.Errorf(standing.ETOOLARGE, "the text fields are longer than %s altogether", standing.ByteSize(appeals.MaxText))
+				}
 				if name == "account_id" {
+					if account != "" {
+						return standing.FieldErrorf(standing.EINVALID, name, "send account_id once")
+					}
+					if _, err := svc.Account(r.Context(), string(b)); err != nil {
+						return err
+					}
 					account = string(b)
 				}
+				values[name] = string(b)
 				continue
+			}
+			if !strings.HasPrefix(name, "file_") {
+				return standing.FieldErrorf(standing.EINVALID, cut(name), "file fields are named file_<document key>, like file_card_photo")
 			}
 			if account == "" {
 				return standing.FieldErrorf(standing.EINVALID, "account_id", "send account_id before the files")
 			}
-			if !strings.HasPrefix(name, "file_") {
-				return standing.FieldErrorf(standing.EINVALID, name, "file fields are named file_<document key>, like file_card_photo")
+			if len(ids) == standing.MaxEvidence {
+				return standing.FieldErrorf(standing.EINVALID, name, "attach at most %d documents to an appeal", standing.MaxEvidence)
 			}
 			e, err := svc.Upload(r.Context(), account, strings.TrimPrefix(name, "file_"), name, part.FileName(), part)
 			if err != nil {
@@ -75,10 +101,10 @@ func handleSubmitAppeal(svc *appeals.Service) handlerFunc {
 			}
 			ids = append(ids, e.ID)
 		}
-		if values["account_id"] == "" {
+		if account == "" {
 			return standing.FieldErrorf(standing.EINVALID, "account_id", "account_id is required")
 		}
-		a, err := svc.Submit(r.Context(), standing.NewAppeal{AccountID: values["account_id"], RestrictionID: values["restriction_id"],
+		a, err := svc.Submit(r.Context(), standing.NewAppeal{AccountID: account, RestrictionID: values["restriction_id"],
 			OrderID: values["order_id"], Statement: values["statement"], Urgent: values["urgent"] == "true" || values["urgent"] == "1",
 			UrgentReason: values["urgent_reason"], EvidenceIDs: ids})
 		if err != nil {
@@ -86,6 +112,16 @@ func handleSubmitAppeal(svc *appeals.Service) handlerFunc {
 		}
 		return writeJSON(w, http.StatusCreated, a)
 	}
+}
+
+// multipartError is the error of a multipart body that could not be read: too large, or
+// broken.
+func multipartError(err error, limit int64) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return standing.Errorf(standing.ETOOLARGE, "the appeal is larger than %s altogether", standing.ByteSize(limit))
+	}
+	return standing.Errorf(standing.EMALFORMED, "the multipart body could not be read: %v", err)
 }
 
 // handleGetAppeal serves GET /v1/appeals/{id}.

@@ -105,7 +105,7 @@ func RiskRoutes(d RiskDeps) []Route {
 // AppealRoutes are the appeals API and the statements-of-reasons export.
 func AppealRoutes(d AppealDeps) []Route {
 	return []Route{
-		{"POST /v1/appeals", standing.ScopeAppealsWrite, handleSubmitAppeal(d.Appeals)},
+		{"POST /v1/appeals", standing.ScopeAppealsWrite, handleSubmitAppeal(d.Appeals, d.Policy)},
 		{"GET /v1/appeals/{id}", standing.ScopeAppealsRead, handleGetAppeal(d.Appeals)},
 		{"POST /v1/appeals/{id}/decision", standing.ScopeAppealsDecide, handleDecideAppeal(d.Appeals)},
 		{"GET /v1/statements", standing.ScopeStatements, handleStatements(d.Statements, d.Policy)},
