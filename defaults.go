@@ -104,7 +104,7 @@ func DefaultReasons() []Reason {
 		{Code: ReasonEmailUnverified, Title: "Email address not confirmed", AppliesTo: "any",
 			KeepsNames:   []string{"login", "view_orders", "open_dispute", "change_profile", "delete_account"},
 			Severity:     20,
-			Message:      "You haven't confirmed your email address within 72 hours of signing up, so most of your account is paused.",
+			Message:      "You haven't confirmed your email address within {verification_deadline} of signing up, so most of your account is paused.",
 			Remedy:       "Press Reactivate: we send you a new confirmation link, and confirming your email lifts this at once.",
 			RemedyAction: "reactivate", DSACategory: "STATEMENT_CATEGORY_OTHER_VIOLATION_TC", DSAGround: "Terms of service: accounts must have a confirmed email address."},
 		{Code: ReasonRiskReview, Title: "Account under risk review", AppliesTo: "any",

@@ -254,12 +254,14 @@ func (p *Policy) Validate() error {
 		return FieldErrorf(EINVALID, "sign_in.min_password_length", "passwords need a minimum length of at least 8 and a maximum above it")
 	}
 	p.byCode = make(map[string]*Reason, len(p.Reasons))
+	settings := strings.NewReplacer(PlaceholderVerificationDeadline, p.VerificationDeadline.Words())
 	for i := range p.Reasons {
 		r := &p.Reasons[i]
 		field := fmt.Sprintf("reasons[%d]", i)
 		if err := r.resolve(field); err != nil {
 			return err
 		}
+		r.settings = settings
 		if err := r.checkDSA(field); err != nil {
 			return err
 		}
@@ -336,6 +338,30 @@ func (d Duration) String() string {
 	td := time.Duration(d)
 	if td != 0 && td%(24*time.Hour) == 0 {
 		return strconv.FormatInt(int64(td/(24*time.Hour)), 10) + "d"
+	}
+	return td.String()
+}
+
+// Words writes d for people: "72 hours", "1 hour", "7 days", "30 minutes". Whole days
+// above three are written in days and shorter whole hours in hours (a 72-hour deadline
+// reads "72 hours", a 96-hour one "4 days"); anything else as time.Duration writes it.
+func (d Duration) Words() string {
+	td := time.Duration(d)
+	plural := func(n int64, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return strconv.FormatInt(n, 10) + " " + unit + "s"
+	}
+	switch {
+	case td <= 0:
+		return td.String()
+	case td%(24*time.Hour) == 0 && td > 72*time.Hour:
+		return plural(int64(td/(24*time.Hour)), "day")
+	case td%time.Hour == 0:
+		return plural(int64(td/time.Hour), "hour")
+	case td%time.Minute == 0:
+		return plural(int64(td/time.Minute), "minute")
 	}
 	return td.String()
 }

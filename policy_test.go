@@ -101,3 +101,53 @@ func TestValidateCatalogDSAFields(t *testing.T) {
 		})
 	}
 }
+
+// TestVerificationDeadlineInWords: the email_unverified message states the policy's
+// deadline, so an operator who changes the deadline changes the words too.
+func TestVerificationDeadlineInWords(t *testing.T) {
+	for _, tt := range []struct {
+		deadline standing.Duration
+		want     string
+	}{
+		{standing.Duration(72 * time.Hour), "within 72 hours of signing up"},
+		{standing.Duration(48 * time.Hour), "within 48 hours of signing up"},
+		{standing.Duration(7 * 24 * time.Hour), "within 7 days of signing up"},
+	} {
+		p := standing.DefaultPolicy()
+		p.VerificationDeadline = tt.deadline
+		if err := p.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		reason, _ := p.Reason(standing.ReasonEmailUnverified)
+		r, err := standing.NewRestriction{ReasonCode: standing.ReasonEmailUnverified, Source: standing.SourceSystem}.Resolve(p, "acc_1", standing.RoleBuyer, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, msg := range map[string]string{"restriction": r.Message, "catalog": reason.RenderMessage(nil)} {
+			if !strings.Contains(msg, tt.want) || strings.Contains(msg, "{") {
+				t.Errorf("deadline %s: %s message %q, want %q", tt.deadline, name, msg, tt.want)
+			}
+		}
+	}
+}
+
+func TestDurationWords(t *testing.T) {
+	for in, want := range map[time.Duration]string{
+		72 * time.Hour:       "72 hours",
+		time.Hour:            "1 hour",
+		24 * time.Hour:       "24 hours",
+		96 * time.Hour:       "4 days",
+		7 * 24 * time.Hour:   "7 days",
+		30 * time.Minute:     "30 minutes",
+		time.Minute:          "1 minute",
+		90 * time.Second:     "1m30s",
+		180 * 24 * time.Hour: "180 days",
+		100*time.Hour + 30e9: "100h0m30s",
+		73 * time.Hour:       "73 hours",
+		-time.Hour:           "-1h0m0s",
+	} {
+		if got := standing.Duration(in).Words(); got != want {
+			t.Errorf("Duration(%s).Words() = %q, want %q", in, got, want)
+		}
+	}
+}

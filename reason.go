@@ -32,7 +32,9 @@ type Reason struct {
 	Appealable   bool     `yaml:"appealable" json:"appealable"`
 	// Severity orders overlapping restrictions: the most severe one answers a check.
 	Severity int `yaml:"severity" json:"severity"`
-	// Message is shown to the person; "{until}" becomes "until <time>" or "until it is lifted".
+	// Message is shown to the person; "{until}" becomes "until <time>" or "until it is
+	// lifted", and "{verification_deadline}" the policy's verification deadline in words
+	// ("72 hours"), so that changing a setting changes the words that state it.
 	Message string `yaml:"message" json:"message"`
 	Remedy  string `yaml:"remedy" json:"remedy"`
 	// RemedyAction names the button the account page shows: reactivate, appeal, sign_in, none.
@@ -48,7 +50,14 @@ type Reason struct {
 	Terminates bool `yaml:"terminates,omitempty" json:"terminates,omitempty"`
 
 	Removes CapabilitySet `yaml:"-" json:"-"`
+
+	// settings fills the policy's placeholders; Policy.Validate sets it.
+	settings *strings.Replacer
 }
+
+// PlaceholderVerificationDeadline in a reason's message becomes the policy's verification
+// deadline in words ("72 hours").
+const PlaceholderVerificationDeadline = "{verification_deadline}"
 
 // DocumentRequest is one document an appeal asks for, labelled and explained.
 type DocumentRequest struct {
@@ -104,9 +113,20 @@ func (r *Reason) AppliesToRole(role Role) bool {
 	return r.AppliesTo == "any" || r.AppliesTo == string(role)
 }
 
-// RenderMessage fills the reason's message template for a restriction ending at end.
+// RenderMessage fills the reason's message template for a restriction ending at end:
+// "{until}" and the policy's settings ("{verification_deadline}").
 func (r *Reason) RenderMessage(end *time.Time) string {
-	return RenderUntil(r.Message, end)
+	return r.Render(r.Message, end)
+}
+
+// Render fills a message template s written for this reason (its own, or a restriction's
+// override) for a restriction ending at end. A reason that did not come through
+// Policy.Validate leaves the settings' placeholders as they are.
+func (r *Reason) Render(s string, end *time.Time) string {
+	if r.settings != nil {
+		s = r.settings.Replace(s)
+	}
+	return RenderUntil(s, end)
 }
 
 // RenderUntil replaces "{until}" in s with the end of a restriction in plain words.

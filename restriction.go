@@ -166,7 +166,7 @@ func (n NewRestriction) Resolve(p *Policy, accountID string, role Role, now time
 	if n.Message != "" {
 		tmpl = n.Message
 	}
-	r.Message = RenderUntil(tmpl, r.EndsAt)
+	r.Message = reason.Render(tmpl, r.EndsAt)
 	return r, nil
 }
 
