@@ -172,15 +172,20 @@ func (s *Store) SubmitAppeal(ctx context.Context, na standing.NewAppeal, require
 		if ap.Urgent {
 			ap.Priority = standing.PriorityUrgent
 		}
+		// Looked up before the INSERT: after a unique violation PostgreSQL has aborted the
+		// transaction and answers no more queries. The account is locked, so another
+		// appeal of its own cannot be filed in between.
+		if existing, err := t.openAppealOf(ap.RestrictionID, ap.OrderID); err != nil {
+			return err
+		} else if existing != "" {
+			return standing.Errorf(standing.ECONFLICT, "You already appealed this decision (appeal %s), and a reviewer has not answered yet. Add documents or a message to that appeal instead.", existing)
+		}
 		_, err = t.exec(`INSERT INTO appeals (id, account_id, restriction_id, order_id, reason_code, statement, status, urgent,
 			urgent_reason, priority, submitted_at, due_at, breach_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			ap.ID, ap.AccountID, nullString(ap.RestrictionID), nullString(ap.OrderID), ap.ReasonCode, ap.Statement, ap.Status,
 			boolInt(ap.Urgent), ap.UrgentReason, ap.Priority, ts(ap.SubmittedAt), ts(ap.DueAt), ts(ap.BreachAt), ts(ap.UpdatedAt))
 		if isUnique(err) {
-			var existing string
-			_ = t.queryRow("SELECT id FROM appeals WHERE (restriction_id = ? OR order_id = ?) AND status IN ('submitted', 'in_review', 'needs_info')",
-				nullString(ap.RestrictionID), nullString(ap.OrderID)).Scan(&existing)
-			return standing.Errorf(standing.ECONFLICT, "You already appealed this decision (appeal %s), and a reviewer has not answered yet. Add documents or a message to that appeal instead.", existing)
+			return standing.Errorf(standing.ECONFLICT, "You already appealed this decision, and a reviewer has not answered yet. Add documents or a message to your open appeal instead.")
 		} else if err != nil {
 			return err
 		}
@@ -208,6 +213,21 @@ func (s *Store) SubmitAppeal(ctx context.Context, na standing.NewAppeal, require
 		return ap, err
 	}
 	return s.Appeal(ctx, ap.ID)
+}
+
+// openAppealOf returns the id of the open appeal against the restriction or the order,
+// or "" if there is none.
+func (t *tx) openAppealOf(restrictionID, orderID string) (string, error) {
+	q, arg := "SELECT id FROM appeals WHERE restriction_id = ? AND status IN ('submitted', 'in_review', 'needs_info')", restrictionID
+	if restrictionID == "" {
+		q, arg = "SELECT id FROM appeals WHERE order_id = ? AND status IN ('submitted', 'in_review', 'needs_info')", orderID
+	}
+	var id string
+	err := t.queryRow(q, arg).Scan(&id)
+	if err == sql.ErrNoRows {
+		return "", nil
+	}
+	return id, err
 }
 
 // attachEvidence moves the account's staged files to the appeal and returns the slots

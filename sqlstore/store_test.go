@@ -85,27 +85,57 @@ func TestReopenKeepsData(t *testing.T) {
 	}
 }
 
+// onBothDialects runs fn on a fresh store on SQLite and on PostgreSQL.
+func onBothDialects(t *testing.T, fn func(t *testing.T, s *sqlstore.Store, clock *standing.OffsetClock)) {
+	for _, d := range []struct {
+		name string
+		open standingtest.Factory
+	}{{"sqlite", openSQLite}, {"postgres", openPostgres}} {
+		t.Run(d.name, func(t *testing.T) {
+			clock := standing.NewTestClock(standingtest.Start)
+			fn(t, d.open(t, clock).Store.(*sqlstore.Store), clock)
+		})
+	}
+}
+
 // TestLongMultibyteUserAgent: a User-Agent longer than its column, in a script of
 // multi-byte characters, is cut at a character boundary; PostgreSQL refuses half a
 // character.
 func TestLongMultibyteUserAgent(t *testing.T) {
-	for name, openStore := range map[string]standingtest.Factory{"sqlite": openSQLite, "postgres": openPostgres} {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			s := openStore(t, standing.NewTestClock(standingtest.Start)).Store.(*sqlstore.Store)
-			a := standingtest.MustCreateAccount(t, s, standing.RoleBuyer, "ua@example.com")
-			ua := "Mozilla/5.0" + strings.Repeat("é", 200) // byte 300 is in the middle of an é
-			se := standing.Session{ID: "ses_1", AccountID: a.ID, CreatedAt: standingtest.Start, ExpiresAt: standingtest.Start.Add(time.Hour), IP: "192.0.2.1", UserAgent: ua}
-			if err := s.CreateSession(ctx, se); err != nil {
-				t.Fatalf("CreateSession: %v", err)
-			}
-			got, err := s.Session(ctx, "ses_1")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !utf8.ValidString(got.UserAgent) || !strings.HasPrefix(ua, got.UserAgent) || len(got.UserAgent) < 290 {
-				t.Fatalf("stored user agent = %q (%d bytes)", got.UserAgent, len(got.UserAgent))
-			}
-		})
-	}
+	onBothDialects(t, func(t *testing.T, s *sqlstore.Store, _ *standing.OffsetClock) {
+		ctx := context.Background()
+		a := standingtest.MustCreateAccount(t, s, standing.RoleBuyer, "ua@example.com")
+		ua := "Mozilla/5.0" + strings.Repeat("é", 200) // byte 300 is in the middle of an é
+		se := standing.Session{ID: "ses_1", AccountID: a.ID, CreatedAt: standingtest.Start, ExpiresAt: standingtest.Start.Add(time.Hour), IP: "192.0.2.1", UserAgent: ua}
+		if err := s.CreateSession(ctx, se); err != nil {
+			t.Fatalf("CreateSession: %v", err)
+		}
+		got, err := s.Session(ctx, "ses_1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !utf8.ValidString(got.UserAgent) || !strings.HasPrefix(ua, got.UserAgent) || len(got.UserAgent) < 290 {
+			t.Fatalf("stored user agent = %q (%d bytes)", got.UserAgent, len(got.UserAgent))
+		}
+	})
+}
+
+// TestSecondAppealNamesTheFirst: appealing a decision that has an open appeal is a
+// conflict whose message names the open appeal.
+func TestSecondAppealNamesTheFirst(t *testing.T) {
+	onBothDialects(t, func(t *testing.T, s *sqlstore.Store, _ *standing.OffsetClock) {
+		ctx := context.Background()
+		a := standingtest.MustCreateAccount(t, s, standing.RoleBuyer, "appeal@example.com")
+		r := standingtest.MustRestrict(t, s, a.ID, standing.NewRestriction{ReasonCode: standing.ReasonRiskReview})
+		na := standing.NewAppeal{AccountID: a.ID, RestrictionID: r.ID, Statement: "I live abroad; that is my home network."}
+		first, err := s.SubmitAppeal(ctx, na, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.SubmitAppeal(ctx, na, nil)
+		standingtest.WantCode(t, err, standing.ECONFLICT, "")
+		if msg := standing.ErrorMessage(err); !strings.Contains(msg, "(appeal "+first.ID+")") {
+			t.Fatalf("message = %q, want it to name appeal %s", msg, first.ID)
+		}
+	})
 }
