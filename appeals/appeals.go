@@ -436,10 +436,11 @@ func (s *Service) CreateStaff(ctx context.Context, email, name string, role stan
 func (s *Service) StaffSignIn(ctx context.Context, email, password string) (string, standing.StaffUser, error) {
 	u, hash, err := s.store.StaffCredentials(ctx, strings.ToLower(strings.TrimSpace(email)))
 	if err != nil {
-		auth.CheckPassword("", password)
+		auth.FakeCheckPassword(password)
 		return "", u, ErrStaffSignIn
 	}
-	if u.Disabled || !auth.CheckPassword(hash, password) {
+	// The hash is checked for a disabled user too, so timing does not tell who is disabled.
+	if ok := auth.CheckPassword(hash, password); !ok || u.Disabled {
 		return "", u, ErrStaffSignIn
 	}
 	token := "st_" + standing.RandomToken(32)

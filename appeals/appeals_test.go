@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"standing"
 	"standing/app/apptest"
@@ -292,6 +293,31 @@ func TestAppealFormBounds(t *testing.T) {
 	want(r, 410, "account_id", "erased")
 	if n := stored(erased); n != 0 {
 		t.Fatalf("%d files stored for an erased account", n)
+	}
+}
+
+// TestStaffSignInTakesAsLongForAnyEmail: a wrong email costs a password hash, as a wrong
+// password does, so the console's sign-in does not tell by its timing who is staff. The
+// runs are timed on the wall clock (a hash is tens of milliseconds; a lookup that skips
+// it, well under one), and the margin is wide: the fastest of five tries with an unknown
+// email must take a quarter of the fastest with a wrong password.
+func TestStaffSignInTakesAsLongForAnyEmail(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	reviewer(t, e, "kim@example.com", "Kim")
+	fastest := func(email string) time.Duration {
+		best := time.Duration(1 << 62)
+		for i := 0; i < 5; i++ {
+			start := time.Now()
+			if _, _, err := e.App.Appeals.StaffSignIn(context.Background(), email, "not the passphrase"); err == nil {
+				t.Fatal("a wrong password signed in")
+			}
+			best = min(best, time.Since(start))
+		}
+		return best
+	}
+	known, unknown := fastest("kim@example.com"), fastest("nobody@example.com")
+	if unknown < known/4 {
+		t.Fatalf("a wrong email takes %s, a wrong password %s: timing tells who is staff", unknown, known)
 	}
 }
 

@@ -272,7 +272,7 @@ func (s *Service) SignIn(ctx context.Context, email, password, ip, userAgent str
 	norm, nerr := identity.Email(email)
 	a, pwHash, err := s.store.Credentials(ctx, norm)
 	if nerr != nil || standing.ErrorCode(err) == standing.ENOTFOUND {
-		CheckPassword(dummyHash, password)
+		FakeCheckPassword(password)
 		s.fail(ctx, "", ip, norm)
 		return "", standing.Account{}, ErrSignIn
 	} else if err != nil {

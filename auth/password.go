@@ -64,6 +64,14 @@ func CheckPassword(hash, password string) bool {
 // takes as long as a wrong password and timing does not tell whether an account exists.
 var dummyHash = HashPassword("no account has this password")
 
+// FakeCheckPassword takes as long as checking password against a real hash, and reports
+// false. Sign-in forms call it when no account (or staff user) has the email, so that a
+// wrong email takes as long as a wrong password and timing does not tell who has one.
+func FakeCheckPassword(password string) bool {
+	CheckPassword(dummyHash, password)
+	return false
+}
+
 // ValidatePassword checks a new password against the policy: long enough, not too long,
 // not a common password, not the email. Errors name the field "password" and say how to
 // fix it.

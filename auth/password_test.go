@@ -58,3 +58,11 @@ func TestValidatePassword(t *testing.T) {
 		}
 	}
 }
+
+func TestFakeCheckPasswordNeverMatches(t *testing.T) {
+	for _, pw := range []string{"", "no account has this password", "anything at all"} {
+		if auth.FakeCheckPassword(pw) {
+			t.Errorf("FakeCheckPassword(%q) = true", pw)
+		}
+	}
+}
