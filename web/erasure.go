@@ -92,8 +92,16 @@ func (s *Server) trackPage(w http.ResponseWriter, r *http.Request) {
 	}
 	st, err := s.d.Erasure.Track(r.Context(), number)
 	if err != nil {
-		p.Error = "There is no parcel with the tracking number " + number + ". Check the number on your shipping notice."
-		s.renderPage(w, r, http.StatusNotFound, "track", "Track a parcel", p)
+		switch standing.ErrorCode(err) {
+		case standing.ENOTFOUND:
+			p.Error = "There is no parcel with the tracking number " + number + ". Check the number on your shipping notice."
+		case standing.EINTERNAL:
+			s.d.Log.Error("track a parcel", "err", err)
+			p.Error = standing.ErrorMessage(err)
+		default:
+			p.Error = standing.ErrorMessage(err)
+		}
+		s.renderPage(w, r, statusFor(err), "track", "Track a parcel", p)
 		return
 	}
 	words := statusWords[st.Status]

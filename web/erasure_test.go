@@ -159,3 +159,27 @@ func TestConsoleShowsWhyTheRuleFired(t *testing.T) {
 		t.Fatalf("the case page does not explain the rule:\n%s", body)
 	}
 }
+
+// TestTrackPageErrors: the tracking page says "no parcel" only when there is none; a
+// number that cannot be one, or a failure of ours, is told as what it is.
+func TestTrackPageErrors(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	get := func(number string) (int, string) {
+		resp, err := http.Get(e.URL + "/track?number=" + url.QueryEscape(number))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, readAll(resp)
+	}
+	if status, body := get("ZZ000000000"); status != http.StatusNotFound || !strings.Contains(body, "There is no parcel with the tracking number ZZ000000000") {
+		t.Errorf("an unknown number = %d:\n%s", status, body)
+	}
+	long := strings.Repeat("9", 101)
+	if status, body := get(long); status != http.StatusUnprocessableEntity || !strings.Contains(body, "1 to 100 characters") || strings.Contains(body, "There is no parcel") {
+		t.Errorf("a 101-character number = %d, want 422 saying how long a number is:\n%s", status, body)
+	}
+	e.App.Store.Close() // every query fails from here on
+	if status, body := get("ZZ000000000"); status != http.StatusInternalServerError || strings.Contains(body, "There is no parcel") || !strings.Contains(body, "internal error") {
+		t.Errorf("a database failure = %d, want 500 saying it is ours:\n%s", status, body)
+	}
+}
