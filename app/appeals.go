@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"standing"
 	"standing/appeals"
 	"standing/blob"
 	"standing/evidence"
@@ -33,7 +34,8 @@ func (a *App) wireAppeals() ([]httpapi.Route, error) {
 		return nil, fmt.Errorf("evidence store: %w", err)
 	}
 	a.Blobs = store
-	inspector := &evidence.Inspector{Policy: a.Policy().Evidence}
+	// The limits are read at each upload, so a reloaded policy applies at once.
+	inspector := &evidence.Inspector{Policy: func() standing.EvidencePolicy { return a.Policy().Evidence }}
 	a.Appeals = appeals.New(a.Store, blobFiles{store}, inspector, a.Clock, a.Policy, a.Config.BaseURL, secret)
 	a.Runner.Every("escalate late appeals", a.Appeals.Escalate)
 	a.Runner.Every("sweep unattached evidence", a.everyHour(a.Appeals.SweepStaged))

@@ -20,9 +20,11 @@ const DefaultMaxPixels = 50_000_000
 const DefaultJPEGQuality = 90
 
 // Inspector checks and cleans evidence files. Its zero value is not usable: Policy must
-// hold positive limits. An Inspector is safe for concurrent use.
+// return positive limits. An Inspector is safe for concurrent use.
 type Inspector struct {
-	Policy standing.EvidencePolicy
+	// Policy returns the limits in effect; each Inspect reads it once, so a reloaded
+	// policy applies from the next file on. Fixed wraps limits that never change.
+	Policy func() standing.EvidencePolicy
 	// Text reads text from PDFs and images to look for card numbers. Nil means Tools
 	// with its defaults; there is no way to skip the check by leaving it out.
 	Text TextExtractor
@@ -62,8 +64,12 @@ type File struct {
 // a text tool missing or too slow, ctx ending — is an internal error, not an *Error.
 func (i *Inspector) Inspect(ctx context.Context, field, filename string, r io.Reader) (*File, error) {
 	name := displayName(filename)
-	largest := max(i.Policy.PhotoMax, i.Policy.PDFMax, i.Policy.VideoMax)
-	if i.Policy.PhotoMax <= 0 || i.Policy.PDFMax <= 0 || i.Policy.VideoMax <= 0 {
+	if i.Policy == nil {
+		return nil, errors.New("evidence: Inspector.Policy is not set")
+	}
+	p := i.Policy()
+	largest := max(p.PhotoMax, p.PDFMax, p.VideoMax)
+	if p.PhotoMax <= 0 || p.PDFMax <= 0 || p.VideoMax <= 0 {
 		return nil, errors.New("evidence: Inspector.Policy must have positive size limits")
 	}
 
@@ -82,7 +88,7 @@ func (i *Inspector) Inspect(ctx context.Context, field, filename string, r io.Re
 		return nil, wrongType(field, name, refused)
 	}
 
-	limit := int64(i.limit(t.Kind))
+	limit := int64(limitOf(p, t.Kind))
 	var buf bytes.Buffer
 	buf.Grow(int(min(limit+1, 1<<20)))
 	buf.Write(head)
@@ -123,15 +129,20 @@ func (i *Inspector) Inspect(ctx context.Context, field, filename string, r io.Re
 	return f, nil
 }
 
-// limit returns the size limit of kind k.
-func (i *Inspector) limit(k Kind) standing.ByteSize {
+// limitOf returns the size limit of kind k under p.
+func limitOf(p standing.EvidencePolicy, k Kind) standing.ByteSize {
 	switch k {
 	case KindPhoto:
-		return i.Policy.PhotoMax
+		return p.PhotoMax
 	case KindPDF:
-		return i.Policy.PDFMax
+		return p.PDFMax
 	}
-	return i.Policy.VideoMax
+	return p.VideoMax
+}
+
+// Fixed returns a Policy function for an Inspector whose limits never change.
+func Fixed(p standing.EvidencePolicy) func() standing.EvidencePolicy {
+	return func() standing.EvidencePolicy { return p }
 }
 
 func (i *Inspector) text() TextExtractor {

@@ -21,7 +21,7 @@ import (
 // poppler-utils and tesseract-ocr.
 
 func newInspector() *Inspector {
-	return &Inspector{Policy: standing.DefaultPolicy().Evidence, Text: &Tools{}}
+	return &Inspector{Policy: Fixed(standing.DefaultPolicy().Evidence), Text: &Tools{}}
 }
 
 // mustInspect inspects data and fails the test on an error.
@@ -375,7 +375,7 @@ func TestInspectPixelBomb(t *testing.T) {
 		"bomb.png is 10000 × 10000 pixels (100 megapixels); photos can be at most 50 megapixels.")
 
 	// The limit is a setting.
-	small := &Inspector{Policy: standing.DefaultPolicy().Evidence, MaxPixels: 100}
+	small := &Inspector{Policy: Fixed(standing.DefaultPolicy().Evidence), MaxPixels: 100}
 	_, err = small.Inspect(context.Background(), "card_photo", "a.jpg",
 		bytes.NewReader(mustJPEG(t, twoColour(20, 10, color.White, color.Black), 90)))
 	wantRefusal(t, err, standing.ETOOLARGE, "card_photo", "a.jpg is 20 × 10 pixels")
@@ -517,15 +517,32 @@ func TestToolsTooMuchText(t *testing.T) {
 	if !errors.Is(err, ErrTooMuchText) {
 		t.Errorf("err = %v, want ErrTooMuchText", err)
 	}
-	inspector := &Inspector{Policy: standing.DefaultPolicy().Evidence, Text: tools}
+	inspector := &Inspector{Policy: Fixed(standing.DefaultPolicy().Evidence), Text: tools}
 	_, err = inspector.Inspect(context.Background(), "document", "long.pdf", bytes.NewReader(minimalPDF("more than ten bytes")))
 	wantRefusal(t, err, standing.EINVALID, "document", "long.pdf holds more text than we can check.")
 }
 
 func TestInspectNeedsLimits(t *testing.T) {
 	t.Parallel()
-	_, err := (&Inspector{}).Inspect(context.Background(), "f", "a.jpg", bytes.NewReader([]byte{0xFF, 0xD8, 0xFF}))
-	if err == nil || standing.ErrorCode(err) != standing.EINTERNAL {
-		t.Errorf("err = %v, want an internal error", err)
+	for _, i := range []*Inspector{{}, {Policy: Fixed(standing.EvidencePolicy{})}} {
+		_, err := i.Inspect(context.Background(), "f", "a.jpg", bytes.NewReader([]byte{0xFF, 0xD8, 0xFF}))
+		if err == nil || standing.ErrorCode(err) != standing.EINTERNAL {
+			t.Errorf("err = %v, want an internal error", err)
+		}
 	}
+}
+
+// TestInspectReadsThePolicyInEffect: limits changed after the Inspector was made (a
+// reloaded policy) apply to the next file.
+func TestInspectReadsThePolicyInEffect(t *testing.T) {
+	t.Parallel()
+	p := standing.DefaultPolicy().Evidence
+	i := &Inspector{Policy: func() standing.EvidencePolicy { return p }, Text: &Tools{}}
+	video := sized(ftyp("isom", "mp41"), 2<<20)
+	if _, err := i.Inspect(context.Background(), "video", "clip.mp4", bytes.NewReader(video)); err != nil {
+		t.Fatalf("under the default limit: %v", err)
+	}
+	p.VideoMax = 1 << 20
+	_, err := i.Inspect(context.Background(), "video", "clip.mp4", bytes.NewReader(video))
+	wantRefusal(t, err, standing.ETOOLARGE, "video", "clip.mp4 is 2 MB; videos can be at most 1 MB.")
 }

@@ -34,6 +34,14 @@ func PDF(lines ...string) []byte {
 	)
 }
 
+// MP4 returns n bytes (32 at the least) that the inspector takes for an MP4 video: an ftyp
+// box, then zeros. Videos are stored as sent, so nothing more is needed to pass.
+func MP4(n int) []byte {
+	b := make([]byte, max(n, 32))
+	copy(b, "\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isommp41\x00\x00\x00\x08free")
+	return b
+}
+
 // PDFStream writes a stream object with the given dictionary entries.
 func PDFStream(dict string, data []byte) string {
 	return fmt.Sprintf("<< %s /Length %d >>\nstream\n%s\nendstream", dict, len(data), data)
