@@ -85,11 +85,12 @@ func newCode() string {
 }
 
 // allow applies a per-key token bucket (per IP and action) held in memory: it slows down
-// floods of sign-ups or reset requests without touching the database.
+// floods of sign-ups or reset requests without touching the database. Time is the
+// service clock's, like every other limit here.
 func (s *Service) allow(key string, every time.Duration, burst int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now()
+	now := s.clock.Now()
 	if now.Sub(s.sweep) > 10*time.Minute {
 		s.limiters, s.sweep = map[string]*rate.Limiter{}, now
 	}
@@ -98,7 +99,7 @@ func (s *Service) allow(key string, every time.Duration, burst int) bool {
 		l = rate.NewLimiter(rate.Every(every), burst)
 		s.limiters[key] = l
 	}
-	return l.Allow()
+	return l.AllowN(now, 1)
 }
 
 var errSlowDown = standing.Errorf(standing.ERATELIMITED, "Too many requests from your network in a short time. Wait a minute and try again.")

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"standing"
 	"standing/app/apptest"
@@ -283,5 +284,32 @@ func TestSignInLockoutPerIP(t *testing.T) {
 	e.Advance("16m")
 	if r := e.API("POST", "/v1/sessions", map[string]any{"email": "someone@example.com", "password": "not the password"}); r.Status != http.StatusUnauthorized {
 		t.Fatalf("after the lockout = %d", r.Status)
+	}
+}
+
+// TestSignUpThrottleFollowsTheClock: the per-network sign-up limit (a burst of 10, then
+// one every 10 seconds) refills with the service clock, not the machine's.
+func TestSignUpThrottleFollowsTheClock(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	signUpAs := func(i int) int {
+		t.Helper()
+		return e.API("POST", "/v1/signup", map[string]any{"email": "flood" + string(rune('a'+i)) + "@example.com", "password": "a good long phrase", "role": "buyer"}).Status
+	}
+	for i := 0; i < 10; i++ {
+		if s := signUpAs(i); s != http.StatusAccepted {
+			t.Fatalf("sign-up %d = %d", i+1, s)
+		}
+	}
+	if s := signUpAs(10); s != http.StatusTooManyRequests {
+		t.Fatalf("the 11th sign-up in a moment = %d, want 429", s)
+	}
+	if err := e.Clock.Advance(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if s := signUpAs(11); s != http.StatusAccepted {
+		t.Fatalf("a sign-up 10 seconds later = %d, want 202", s)
+	}
+	if s := signUpAs(12); s != http.StatusTooManyRequests {
+		t.Fatalf("the next one at once = %d, want 429", s)
 	}
 }
