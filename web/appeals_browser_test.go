@@ -87,6 +87,17 @@ func testAppealInTheBrowser(t *testing.T, e *apptest.Env) {
 	if err != nil || !loaded {
 		t.Fatalf("the reviewer does not see the photo: %v %v", loaded, err)
 	}
+	// The page's CSP (style-src 'self') blocks style attributes, so the sizes come from
+	// the stylesheet: a PDF shows in a frame 600 pixels high and as wide as the card, not
+	// in the browser's default 300×150.
+	size, err := chromedp.Run(rb, chromedp.Evaluate[[]float64](`(() => {
+		const f = document.querySelector("#evidence iframe").getBoundingClientRect();
+		const c = document.querySelector("#evidence").getBoundingClientRect();
+		return [f.height, f.width, c.width];
+	})()`))
+	if err != nil || len(size) != 3 || size[0] != 600 || size[1] < size[2]-100 {
+		t.Fatalf("the PDF frame's height, width and the card's width = %v %v; want 600 high, about as wide as the card", size, err)
+	}
 	browsertest.Do(t, rb, click("#decide-overturn"), typeInto("#note", "The documents match the card holder."), click("#decide"), waitFor(".notice"))
 	if got := browsertest.Text(t, rb, "#case-status"); got != "overturned" {
 		t.Fatalf("case status after overturning: %q", got)

@@ -1,11 +1,14 @@
 package web_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -174,5 +177,26 @@ func TestFormsRefuseMissingCSRFAndOtherSites(t *testing.T) {
 	status, body = post(url.Values{"csrf": {token}}, map[string]string{"Sec-Fetch-Site": "cross-site"}, jar)
 	if status != http.StatusForbidden || !strings.Contains(body, "another site") {
 		t.Fatalf("cross-site post: %d %s", status, body)
+	}
+}
+
+// TestTemplatesHaveNoStyleAttributes: the pages' CSP (style-src 'self') makes the browser
+// ignore style attributes, so styles belong in static/style.css.
+func TestTemplatesHaveNoStyleAttributes(t *testing.T) {
+	names, err := filepath.Glob("templates/*.html")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("templates: %v %v", names, err)
+	}
+	for _, n := range names {
+		b, err := os.ReadFile(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i := bytes.Index(b, []byte(" style=")); i >= 0 {
+			t.Errorf("%s has a style attribute, which the CSP blocks: %s", n, b[i:min(len(b), i+60)])
+		}
+		if bytes.Contains(b, []byte("<style")) {
+			t.Errorf("%s has a <style> element, which the CSP blocks", n)
+		}
 	}
 }
