@@ -202,6 +202,7 @@ func (t *tx) setLifecycleOf(a *standing.Account, st *standing.Standing, next sta
 		return err
 	}
 	a.Lifecycle = next
+	t.s.riskChanged(a.ID) // the risk engine's copy of the account row
 	t.touch(a.ID)
 	return t.audit(standing.AuditEntry{AccountID: a.ID, Actor: actor, Action: standing.AuditLifecycleChanged,
 		Reason: reason, Before: before, After: summaryJSON(st), Personal: personal})

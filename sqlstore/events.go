@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"standing"
@@ -44,7 +45,7 @@ func (s *Store) RecordEvent(ctx context.Context, e standing.Event) error {
 }
 
 // CountEvents counts events of a type since a time, for an account (accountID not empty)
-// or from an IP (ip not empty).
+// or from an IP (ip not empty; failed sign-ins only, the one type indexed by IP).
 func (s *Store) CountEvents(ctx context.Context, accountID, ip, typ string, since time.Time) (int, time.Time, error) {
 	var n int
 	var last *int64
@@ -52,7 +53,11 @@ func (s *Store) CountEvents(ctx context.Context, accountID, ip, typ string, sinc
 	if accountID != "" {
 		err = s.queryRow(ctx, "SELECT COUNT(*), MAX(occurred_at) FROM events WHERE account_id = ? AND type = ? AND occurred_at > ?", accountID, typ, ts(since)).Scan(&n, &last)
 	} else {
-		err = s.queryRow(ctx, "SELECT COUNT(*), MAX(occurred_at) FROM events WHERE ip = ? AND type = ? AND occurred_at > ?", ip, typ, ts(since)).Scan(&n, &last)
+		if typ != standing.EventLoginFailed {
+			// Only failed sign-ins are indexed by IP (events_ip_login_failed).
+			return 0, time.Time{}, fmt.Errorf("sqlstore: events are counted by IP for %s only, not %s", standing.EventLoginFailed, typ)
+		}
+		err = s.queryRow(ctx, "SELECT COUNT(*), MAX(occurred_at) FROM events WHERE ip = ? AND type = 'login_failed' AND occurred_at > ?", ip, ts(since)).Scan(&n, &last)
 	}
 	var lastAt time.Time
 	if last != nil {

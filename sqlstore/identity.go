@@ -225,6 +225,7 @@ func (t *tx) confirm(accountID string) (standing.Account, error) {
 	if _, err := t.exec("UPDATE accounts SET email_verified_at = COALESCE(email_verified_at, ?), updated_at = ? WHERE id = ?", ts(t.now), ts(t.now), a.ID); err != nil {
 		return a, err
 	}
+	t.s.riskChanged(a.ID) // the risk engine's copy of the account row
 	if a.EmailVerifiedAt == nil {
 		now := t.now
 		a.EmailVerifiedAt = &now
@@ -248,6 +249,9 @@ func (t *tx) confirm(accountID string) (standing.Account, error) {
 		open = append(open, r)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return a, err
+	}
 	for _, r := range open {
 		if _, _, err := t.endActive(r, standing.RestrictionLifted, "system", "email confirmed"); err != nil {
 			return a, err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/bits"
 	"net/netip"
 	"net/url"
 	"os"
@@ -337,6 +338,9 @@ func (r *Risk) process(ctx context.Context, in []standing.EventInput) ([]standin
 	out := make([]standing.EventResult, len(in))
 	err = r.s.write(ctx, func(t *tx) error {
 		d := &decider{r: r, t: t, es: es, p: es.policy, accounts: map[string]*riskAccount{}, seen: map[string]int{}}
+		if err := d.loadPrior(in); err != nil {
+			return err
+		}
 		pre := make([]*pending, len(in))
 		for i := range in {
 			pe, err := d.prepare(&in[i], i)
@@ -404,6 +408,12 @@ type decider struct {
 	// closed: their ledger counts changed.
 	restricted bool
 	closed     map[string]bool
+	// prior holds the stored decisions of the call's event ids stored before.
+	prior map[string]string
+	// events and hits are the rows this transaction writes at its end, many to a
+	// statement.
+	events []any
+	hits   []any
 }
 
 // riskAccount is an account as the risk engine sees it within one transaction.
@@ -446,9 +456,6 @@ const riskAccountQuery = `SELECT a.id, a.role, a.lifecycle, a.country, a.phone, 
 	(SELECT COUNT(*) FROM disputes d WHERE d.seller_id = a.id AND d.status = 'open')
 	FROM accounts a LEFT JOIN account_risk r ON r.account_id = a.id WHERE a.id = ?`
 
-// accountOnlyQuery reads what may have changed since an account's risk side was cached.
-const accountOnlyQuery = `SELECT role, lifecycle, country, phone, name, created_at, email_verified_at FROM accounts WHERE id = ?`
-
 // loadRiskAccount reads an account with its feature state and ledger counts. lock locks
 // the account's row on PostgreSQL, so concurrent events of one account queue up.
 func loadRiskAccount(q querier, dialect Dialect, id string, lock bool) (*riskAccount, error) {
@@ -486,24 +493,13 @@ func loadRiskAccount(q querier, dialect Dialect, id string, lock bool) (*riskAcc
 	return ra, nil
 }
 
-// account returns the account's risk side: from this transaction, from the cache (with
-// the account row read again), or from the database.
+// account returns the account's risk side: from this transaction, from the cache, or from
+// the database. (Every change of an account row forgets the account in the cache.)
 func (d *decider) account(id string) (*riskAccount, error) {
 	if ra, ok := d.accounts[id]; ok {
 		return ra, nil
 	}
 	if ra := d.r.cache.get(id); ra != nil {
-		a := &ra.acc
-		var created int64
-		var verified sql.NullInt64
-		err := d.t.queryRow(accountOnlyQuery, id).Scan(&a.Role, &a.Lifecycle, &a.Country, &a.Phone, &a.Name, &created, &verified)
-		if err == sql.ErrNoRows {
-			d.r.cache.forget(id)
-			return nil, standing.FieldErrorf(standing.ENOTFOUND, "account_id", "no account %q", id)
-		} else if err != nil {
-			return nil, err
-		}
-		a.ID, a.CreatedAt, a.EmailVerifiedAt = id, fromTS(created), fromNullTS(verified)
 		d.accounts[id] = ra
 		return ra, nil
 	}
@@ -515,20 +511,128 @@ func (d *decider) account(id string) (*riskAccount, error) {
 	return ra, nil
 }
 
-// flush writes the feature state of every account the transaction changed.
+// flush writes the events and rule hits of the transaction and the feature state of every
+// account it changed.
 func (d *decider) flush() error {
-	var b []byte
+	t := d.t
+	if err := insertRows(t, "INSERT INTO events (id, account_id, type, occurred_at, received_at, ip, device_id, attributes, country, asn, ip_flags, result) VALUES ",
+		12, " ON CONFLICT DO NOTHING", d.events); err != nil {
+		return err
+	}
+	if err := insertRows(t, "INSERT INTO rule_hits (id, rule_id, version, mode, event_id, account_id, at, actions) VALUES ",
+		8, "", d.hits); err != nil {
+		return err
+	}
+	var states []any
+	var stored []*riskAccount
 	for id, ra := range d.accounts {
 		if !ra.dirty {
 			continue
 		}
-		b = ra.state.AppendJSON(b[:0])
-		if _, err := d.t.exec(`INSERT INTO account_risk (account_id, state, denied, updated_at) VALUES (?, ?, 0, ?)
-			ON CONFLICT (account_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
-			id, string(b), ts(d.t.now)); err != nil {
+		states = append(states, id, string(ra.state.AppendJSON(nil)), ts(t.now))
+		stored = append(stored, ra)
+	}
+	if err := insertRows(t, "INSERT INTO account_risk (account_id, state, updated_at, denied) VALUES ", 3,
+		" ON CONFLICT (account_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at", states, "0"); err != nil {
+		return err
+	}
+	for _, ra := range stored {
+		ra.stored = true
+	}
+	return nil
+}
+
+// insertRows inserts the rows of args, cols values each, many rows to a statement: in
+// chunks of 64, 32, …, 1 rows, so a handful of statements cover any count and each is
+// prepared once. fixed are SQL values appended to every row after its parameters.
+func insertRows(t *tx, head string, cols int, tail string, args []any, fixed ...string) error {
+	for len(args) > 0 {
+		rows := min(maxRowsPerInsert, len(args)/cols)
+		rows = 1 << (bits.Len(uint(rows)) - 1) // the largest power of two ≤ rows
+		if _, err := t.exec(head+valuesList(rows, cols, fixed)+tail, args[:rows*cols]...); err != nil {
 			return err
 		}
-		ra.stored = true
+		args = args[rows*cols:]
+	}
+	return nil
+}
+
+// maxRowsPerInsert bounds the rows of one INSERT (a power of two).
+const maxRowsPerInsert = 64
+
+// valuesList writes "(?, ?), (?, ?)" for rows rows of cols parameters, each followed by
+// the fixed values.
+func valuesList(rows, cols int, fixed []string) string {
+	var b strings.Builder
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range cols {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('?')
+		}
+		for _, f := range fixed {
+			b.WriteString(", ")
+			b.WriteString(f)
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// storedResult returns the stored decision of an event id stored before.
+func (d *decider) storedResult(id string) (result string, stored bool, err error) {
+	if d.t.s.dialect == SQLite {
+		result, stored = d.prior[id]
+		return result, stored, nil
+	}
+	// On PostgreSQL, read after the account's lock, which prepare took: a concurrent copy
+	// of the event committed while this waited is seen.
+	err = d.t.queryRow("SELECT result FROM events WHERE id = ?", id).Scan(&result)
+	if err == sql.ErrNoRows {
+		return "", false, nil
+	}
+	return result, err == nil, err
+}
+
+// loadPrior reads, on SQLite, the stored decisions of the call's event ids that were
+// stored before, in a few queries for the whole call. (One connection writes SQLite, so
+// nothing can store one of them between this and the end of the transaction.)
+func (d *decider) loadPrior(in []standing.EventInput) error {
+	if d.t.s.dialect != SQLite {
+		return nil
+	}
+	ids := make([]any, 0, len(in))
+	for i := range in {
+		ids = append(ids, in[i].ID)
+	}
+	for len(ids) > 0 {
+		n := min(maxRowsPerInsert*8, len(ids))
+		n = 1 << (bits.Len(uint(n)) - 1)
+		rows, err := d.t.query("SELECT id, result FROM events WHERE id IN "+valuesList(1, n, nil), ids[:n]...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id, result string
+			if err := rows.Scan(&id, &result); err != nil {
+				rows.Close()
+				return err
+			}
+			if d.prior == nil {
+				d.prior = map[string]string{}
+			}
+			d.prior[id] = result
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		ids = ids[n:]
 	}
 	return nil
 }
@@ -569,13 +673,12 @@ func (d *decider) prepare(in *standing.EventInput, i int) (*pending, error) {
 		pe.dupOf = j
 		return pe, nil
 	}
-	var prevResult string
-	err = t.queryRow("SELECT result FROM events WHERE id = ?", in.ID).Scan(&prevResult)
-	if err == nil {
+	prevResult, stored, err := d.storedResult(in.ID)
+	if err != nil {
+		return nil, err
+	} else if stored {
 		pe.dec, err = duplicateDecision(in, prevResult)
 		return pe, err
-	} else if err != sql.ErrNoRows {
-		return nil, err
 	}
 	if ra.acc.Lifecycle == standing.LifecycleErased {
 		return nil, standing.FieldErrorf(standing.EGONE, "account_id", "account %s was erased; its events are not accepted", ra.acc.ID)
@@ -737,10 +840,7 @@ func (d *decider) finish(pe *pending) (*standing.EventDecision, error) {
 		dec.Shadow[i].Effect = "would " + eval.Shadow[i].Outcome.Describe() + "; nothing changed (shadow rule)"
 	}
 	for _, f := range append(slices.Clone(dec.Fired), dec.Shadow...) {
-		if _, err := t.exec("INSERT INTO rule_hits (id, rule_id, version, mode, event_id, account_id, at, actions) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			standing.NewID("hit", t.now), f.RuleID, f.Version, f.Mode, in.ID, ra.acc.ID, ts(t.now), truncate(f.Effect, 1000)); err != nil {
-			return nil, err
-		}
+		d.hits = append(d.hits, standing.NewID("hit", t.now), f.RuleID, f.Version, f.Mode, in.ID, ra.acc.ID, ts(t.now), truncate(f.Effect, 1000))
 	}
 	result, err := json.Marshal(dec)
 	if err != nil {
@@ -750,12 +850,8 @@ func (d *decider) finish(pe *pending) (*standing.EventDecision, error) {
 	if attrs == "" {
 		attrs = "{}"
 	}
-	if _, err := t.exec(`INSERT INTO events (id, account_id, type, occurred_at, received_at, ip, device_id, attributes, country, asn, ip_flags, result)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		in.ID, ra.acc.ID, in.Type, ts(in.Time), ts(t.now), in.IP, in.DeviceID, attrs, in.Country, int64(in.ASN),
-		in.IPFlags.Bits(), string(result)); err != nil {
-		return nil, err
-	}
+	d.events = append(d.events, in.ID, ra.acc.ID, in.Type, ts(in.Time), ts(t.now), in.IP, in.DeviceID, attrs, in.Country, int64(in.ASN),
+		in.IPFlags.Bits(), string(result))
 	return dec, nil
 }
 
@@ -1133,6 +1229,15 @@ func (d *decider) closeOrders(ra *riskAccount, orderID, reason, restrictionID, r
 			d.closed = map[string]bool{}
 		}
 		d.closed[ra.acc.ID] = true
+	}
+	// Each order also counted as an active order of its seller.
+	for _, c := range done {
+		if other, ok := d.accounts[c.seller]; ok {
+			other.active = max(0, other.active-1)
+			d.closed[c.seller] = true
+		} else {
+			d.r.cache.forget(c.seller)
+		}
 	}
 	slices.Sort(ids)
 	return ids, nil
