@@ -99,59 +99,9 @@ func (r *Risk) SaveRule(ctx context.Context, rule rules.Rule, actor string, mode
 	var out rules.Revision
 	changed := false
 	err := r.s.write(ctx, func(t *tx) error {
-		// Locked, so that two edits from one base version queue up and the second sees
-		// the first's version (ECONFLICT), instead of both writing the same next version.
-		q := "SELECT definition, version, updated_by, updated_at FROM rules WHERE id = ?"
-		if t.s.dialect == Postgres {
-			q += " FOR UPDATE"
-		}
-		cur, err := scanRevision(t.queryRow(q, rule.ID))
-		exists := err == nil
-		if err != nil && err != sql.ErrNoRows {
-			return err
-		}
-		switch {
-		case mode == rules.SaveCreate && exists:
-			return standing.FieldErrorf(standing.ECONFLICT, "id", "rule %q exists (version %d); change it with PUT /v1/rules/%s", rule.ID, cur.Version, rule.ID)
-		case mode == rules.SaveUpdate && !exists:
-			return standing.Errorf(standing.ENOTFOUND, "no rule %q", rule.ID)
-		case exists && baseVersion > 0 && baseVersion != cur.Version:
-			return standing.FieldErrorf(standing.ECONFLICT, "version", "rule %q is at version %d, not %d: someone changed it; read it again and reapply your change", rule.ID, cur.Version, baseVersion)
-		case exists && rules.SameDefinition(cur.Rule, rule):
-			out = cur
-			return nil
-		}
-		rule.Version = 1
-		if exists {
-			rule.Version = cur.Version + 1
-		}
-		def, err := json.Marshal(rule)
-		if err != nil {
-			return err
-		}
-		if exists {
-			ok, err := changedRows(t.exec("UPDATE rules SET version = ?, definition = ?, updated_by = ?, updated_at = ? WHERE id = ? AND version = ?",
-				rule.Version, string(def), actor, ts(t.now), rule.ID, cur.Version))
-			if err != nil {
-				return err
-			} else if !ok {
-				return standing.FieldErrorf(standing.ECONFLICT, "version", "rule %q was changed by another request at the same moment; read it again and reapply your change", rule.ID)
-			}
-		} else {
-			_, err := t.exec("INSERT INTO rules (id, version, definition, updated_by, updated_at) VALUES (?, ?, ?, ?, ?)",
-				rule.ID, rule.Version, string(def), actor, ts(t.now))
-			if isUnique(err) {
-				return standing.FieldErrorf(standing.ECONFLICT, "id", "rule %q was created at the same moment", rule.ID)
-			} else if err != nil {
-				return err
-			}
-		}
-		if _, err := t.exec("INSERT INTO rule_versions (rule_id, version, definition, actor, created_at) VALUES (?, ?, ?, ?, ?)",
-			rule.ID, rule.Version, string(def), actor, ts(t.now)); err != nil {
-			return err
-		}
-		out, changed = rules.Revision{Rule: rule, UpdatedBy: actor, UpdatedAt: t.now}, true
-		return nil
+		var err error
+		out, changed, err = t.saveRule(rule, actor, mode, baseVersion)
+		return err
 	})
 	if err != nil {
 		return rules.Revision{}, false, err
@@ -162,40 +112,154 @@ func (r *Risk) SaveRule(ctx context.Context, rule rules.Rule, actor string, mode
 	return out, changed, nil
 }
 
-// SeedDefaultRules stores the default rule pack for the policy when there are no rules yet
-// (the first start) and returns how many it stored.
-func (r *Risk) SeedDefaultRules(ctx context.Context) (int, error) {
-	n := 0
+// ApplyRules saves every rule of list as SaveRule does with rules.SaveUpsert, in one
+// transaction: all or none. On a store without rules it first stores the default pack, as
+// the first start would; a store with rules is never seeded after. The error of a rule
+// names its position and id (field rules[2].expression, "rule \"x\": …"), whether the rule
+// does not validate or could not be saved; nothing is saved then. It returns each rule's
+// revision and whether it changed.
+func (r *Risk) ApplyRules(ctx context.Context, list []rules.Rule, actor string) ([]rules.Revision, []bool, error) {
+	p := r.s.policy()
+	for i, rule := range list {
+		if err := checkRule(p, rule); err != nil {
+			return nil, nil, ruleError(i, rule.ID, err)
+		}
+	}
+	out, changed := make([]rules.Revision, len(list)), make([]bool, len(list))
+	reload := false
 	err := r.s.write(ctx, func(t *tx) error {
-		var count int
-		if err := t.queryRow("SELECT COUNT(*) FROM rules").Scan(&count); err != nil || count > 0 {
+		seeded, err := t.seedDefaultRules(p)
+		if err != nil {
 			return err
 		}
-		for _, rule := range rules.DefaultRules(r.s.policy()) {
-			def, err := json.Marshal(rule)
+		reload = seeded > 0
+		for i, rule := range list {
+			out[i], changed[i], err = t.saveRule(rule, actor, rules.SaveUpsert, 0)
 			if err != nil {
-				return err
+				return ruleError(i, rule.ID, translate(err))
 			}
-			res, err := t.exec("INSERT INTO rules (id, version, definition, updated_by, updated_at) VALUES (?, ?, ?, 'system', ?) ON CONFLICT DO NOTHING",
-				rule.ID, rule.Version, string(def), ts(t.now))
-			if err != nil {
-				return err
-			}
-			if k, _ := res.RowsAffected(); k == 0 {
-				continue
-			}
-			if _, err := t.exec("INSERT INTO rule_versions (rule_id, version, definition, actor, created_at) VALUES (?, ?, ?, 'system', ?)",
-				rule.ID, rule.Version, string(def), ts(t.now)); err != nil {
-				return err
-			}
-			n++
+			reload = reload || changed[i]
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if reload {
+		r.engine.Store(nil)
+	}
+	return out, changed, nil
+}
+
+// ruleError puts the error of the i-th rule of a list under its position and id.
+func ruleError(i int, id string, err error) error {
+	field := fmt.Sprintf("rules[%d]", i)
+	if f := standing.ErrorField(err); f != "" {
+		field += "." + f
+	}
+	return standing.FieldErrorf(standing.ErrorCode(err), field, "rule %q: %s", id, standing.ErrorMessage(err))
+}
+
+// saveRule is SaveRule in a transaction, for a rule already checked.
+func (t *tx) saveRule(rule rules.Rule, actor string, mode rules.SaveMode, baseVersion int) (rules.Revision, bool, error) {
+	// Locked, so that two edits from one base version queue up and the second sees the
+	// first's version (ECONFLICT), instead of both writing the same next version.
+	q := "SELECT definition, version, updated_by, updated_at FROM rules WHERE id = ?"
+	if t.s.dialect == Postgres {
+		q += " FOR UPDATE"
+	}
+	cur, err := scanRevision(t.queryRow(q, rule.ID))
+	exists := err == nil
+	if err != nil && err != sql.ErrNoRows {
+		return rules.Revision{}, false, err
+	}
+	switch {
+	case mode == rules.SaveCreate && exists:
+		return rules.Revision{}, false, standing.FieldErrorf(standing.ECONFLICT, "id", "rule %q exists (version %d); change it with PUT /v1/rules/%s", rule.ID, cur.Version, rule.ID)
+	case mode == rules.SaveUpdate && !exists:
+		return rules.Revision{}, false, standing.Errorf(standing.ENOTFOUND, "no rule %q", rule.ID)
+	case exists && baseVersion > 0 && baseVersion != cur.Version:
+		return rules.Revision{}, false, standing.FieldErrorf(standing.ECONFLICT, "version", "rule %q is at version %d, not %d: someone changed it; read it again and reapply your change", rule.ID, cur.Version, baseVersion)
+	case exists && rules.SameDefinition(cur.Rule, rule):
+		return cur, false, nil
+	}
+	rule.Version = 1
+	if exists {
+		rule.Version = cur.Version + 1
+	}
+	def, err := json.Marshal(rule)
+	if err != nil {
+		return rules.Revision{}, false, err
+	}
+	if exists {
+		ok, err := changedRows(t.exec("UPDATE rules SET version = ?, definition = ?, updated_by = ?, updated_at = ? WHERE id = ? AND version = ?",
+			rule.Version, string(def), actor, ts(t.now), rule.ID, cur.Version))
+		if err != nil {
+			return rules.Revision{}, false, err
+		} else if !ok {
+			return rules.Revision{}, false, standing.FieldErrorf(standing.ECONFLICT, "version", "rule %q was changed by another request at the same moment; read it again and reapply your change", rule.ID)
+		}
+	} else {
+		_, err := t.exec("INSERT INTO rules (id, version, definition, updated_by, updated_at) VALUES (?, ?, ?, ?, ?)",
+			rule.ID, rule.Version, string(def), actor, ts(t.now))
+		if isUnique(err) {
+			return rules.Revision{}, false, standing.FieldErrorf(standing.ECONFLICT, "id", "rule %q was created at the same moment", rule.ID)
+		} else if err != nil {
+			return rules.Revision{}, false, err
+		}
+	}
+	if _, err := t.exec("INSERT INTO rule_versions (rule_id, version, definition, actor, created_at) VALUES (?, ?, ?, ?, ?)",
+		rule.ID, rule.Version, string(def), actor, ts(t.now)); err != nil {
+		return rules.Revision{}, false, err
+	}
+	return rules.Revision{Rule: rule, UpdatedBy: actor, UpdatedAt: t.now}, true, nil
+}
+
+// SeedDefaultRules stores the default rule pack for the policy when there are no rules yet
+// (the first start) and returns how many it stored: 0 with the error when it stored none.
+func (r *Risk) SeedDefaultRules(ctx context.Context) (int, error) {
+	n := 0
+	err := r.s.write(ctx, func(t *tx) error {
+		var err error
+		n, err = t.seedDefaultRules(r.s.policy())
+		return err
+	})
+	if err != nil {
+		return 0, err // rolled back: the rules counted were never stored
+	}
 	if n > 0 {
 		r.engine.Store(nil)
 	}
-	return n, err
+	return n, nil
+}
+
+// seedDefaultRules is SeedDefaultRules in a transaction.
+func (t *tx) seedDefaultRules(p *standing.Policy) (int, error) {
+	var count int
+	if err := t.queryRow("SELECT COUNT(*) FROM rules").Scan(&count); err != nil || count > 0 {
+		return 0, err
+	}
+	n := 0
+	for _, rule := range rules.DefaultRules(p) {
+		def, err := json.Marshal(rule)
+		if err != nil {
+			return 0, err
+		}
+		res, err := t.exec("INSERT INTO rules (id, version, definition, updated_by, updated_at) VALUES (?, ?, ?, 'system', ?) ON CONFLICT DO NOTHING",
+			rule.ID, rule.Version, string(def), ts(t.now))
+		if err != nil {
+			return 0, err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			continue
+		}
+		if _, err := t.exec("INSERT INTO rule_versions (rule_id, version, definition, actor, created_at) VALUES (?, ?, ?, 'system', ?)",
+			rule.ID, rule.Version, string(def), ts(t.now)); err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // TestRule evaluates rule on a sample event without changing anything: the account's

@@ -52,6 +52,7 @@ func TestRisk(t *testing.T, open RiskFactory) {
 		{"OutboxWrittenWithTheChange", testOutbox},
 		{"LinksFromSharedDetails", testLinks},
 		{"RuleVersions", testRuleVersions},
+		{"ClosedOrdersStopCountingForTheSeller", testClosedOrdersSeller},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
@@ -327,5 +328,53 @@ func testRuleVersions(t *testing.T, open RiskFactory) {
 	vs, err := b.Engine.RuleVersions(ctx, "v")
 	if err != nil || len(vs) != 2 || vs[0].Version != 2 || vs[1].Mode != rules.ModeActive {
 		t.Fatalf("versions = %+v, %v", vs, err)
+	}
+}
+
+// testClosedOrdersSeller: when a rule closes a buyer's orders, they stop counting as
+// active orders of their seller too, whose risk side the engine already holds.
+func testClosedOrdersSeller(t *testing.T, open RiskFactory) {
+	ctx := context.Background()
+	b := open(t, standing.NewTestClock(Start))
+	buyer := MustCreateAccount(t, b.Store, standing.RoleBuyer, "closed-buyer@example.com")
+	seller := MustCreateAccount(t, b.Store, standing.RoleSeller, "closed-seller@example.com")
+	for _, r := range []rules.Rule{
+		{ID: "seller_busy", Name: "Seller has active orders", Expression: `account.role == "seller" && features.active_orders > 0`,
+			Outcome: rules.Outcome{Score: 1}, Mode: rules.ModeActive, Enabled: true},
+		{ID: "close_on_chargeback", Name: "Close the orders of a buyer with a chargeback", Expression: `event.type == "chargeback_probe"`,
+			Outcome: rules.Outcome{CloseOpenOrders: true}, Mode: rules.ModeActive, Enabled: true},
+	} {
+		if _, _, err := b.Engine.SaveRule(ctx, r, "test", rules.SaveCreate, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := b.Risk.CreateOrder(ctx, standing.NewOrder{BuyerID: buyer.ID, SellerID: seller.ID, Amount: 100, Currency: "EUR",
+		Status: standing.OrderPaid, PlacedAt: Start}, nil); err != nil {
+		t.Fatal(err)
+	}
+	busy := func(ev standing.EventInput) bool {
+		t.Helper()
+		res, err := b.Engine.ProcessEvents(ctx, []standing.EventInput{ev})
+		if err != nil || res[0].Err != nil {
+			t.Fatal(err, res)
+		}
+		for _, f := range res[0].Decision.Fired {
+			if f.RuleID == "seller_busy" {
+				return true
+			}
+		}
+		return false
+	}
+	if !busy(login("seller-1", seller.ID, Start)) {
+		t.Fatal("the seller's paid order does not count as active")
+	}
+	closing := login("buyer-1", buyer.ID, Start)
+	closing.Type = "chargeback_probe"
+	busy(closing)
+	if orders, err := b.Risk.Orders(ctx, buyer.ID, 10); err != nil || len(orders) != 1 || orders[0].Status != standing.OrderClosedByRisk {
+		t.Fatalf("the rule did not close the order: %+v, %v", orders, err)
+	}
+	if busy(login("seller-2", seller.ID, Start)) {
+		t.Fatal("the closed order still counts as an active order of the seller")
 	}
 }

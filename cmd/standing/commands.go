@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"standing"
 	"standing/app"
@@ -149,6 +150,9 @@ func runAPIKey(ctx context.Context, args []string, getenv func(string) string, s
 		return exitError{2, fmt.Errorf("%s", apikeyUsage)}
 	}
 	sub, args := args[0], args[1:]
+	if sub != "create" && sub != "list" && sub != "revoke" {
+		return exitError{2, fmt.Errorf("unknown apikey command %q: want create, list or revoke", sub)}
+	}
 	fs := newFlagSet("apikey "+sub, stderr)
 	cfg := config.StoreFlags(fs, getenv)
 	var name, scopes, reviewer string
@@ -160,8 +164,12 @@ func runAPIKey(ctx context.Context, args []string, getenv func(string) string, s
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	// Everything the arguments alone can tell is checked before the database is opened
+	// (and created, or migrated).
 	if sub == "revoke" && fs.NArg() != 1 {
 		return exitError{2, fmt.Errorf("usage: standing apikey revoke KEY_ID")}
+	} else if sub != "revoke" && fs.NArg() != 0 {
+		return exitError{2, fmt.Errorf("standing apikey %s takes no arguments, not %q; %s", sub, fs.Args(), apikeyUsage)}
 	}
 	var list []string
 	if sub == "create" {
@@ -169,6 +177,9 @@ func runAPIKey(ctx context.Context, args []string, getenv func(string) string, s
 			if sc = strings.TrimSpace(sc); sc != "" {
 				list = append(list, sc)
 			}
+		}
+		if _, _, err := httpapi.NewKey(name, list, time.Time{}); err != nil {
+			return exitError{2, fmt.Errorf("--%s: %s", standing.ErrorField(err), standing.ErrorMessage(err))}
 		}
 		if standing.HasString(list, standing.ScopeAppealsDecide) && reviewer == "" {
 			return exitError{2, fmt.Errorf("a key with %s decides as one person: name them with --reviewer STAFF_ID (standing user create prints the id)", standing.ScopeAppealsDecide)}

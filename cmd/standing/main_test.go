@@ -25,6 +25,7 @@ import (
 	"standing"
 	"standing/config"
 	"standing/evidence/evidencetest"
+	"standing/standingtest"
 )
 
 // env returns a getenv over the given variables only, so tests do not read the machine's.
@@ -401,5 +402,69 @@ func TestKill9DuringErasure(t *testing.T) {
 	}
 	if status, acc := call(t, "GET", base+"/v1/accounts/"+id, key, ""); status != 200 || acc["lifecycle"] != "erased" || acc["email"] != nil {
 		t.Fatalf("account after the erasure = %d %v", status, acc)
+	}
+}
+
+// TestServeOnPostgres runs the commands against PostgreSQL the way an operator would:
+// migrate, serve with STANDING_DATABASE_URL, a key, restrict and check, and audit verify,
+// which names the entry edited by hand.
+func TestServeOnPostgres(t *testing.T) {
+	dsn := standingtest.PostgresURL(t)
+	out, err := runCmd(t, env(), "migrate", "--database-url", dsn)
+	if err != nil || !strings.Contains(out, "applied") {
+		t.Fatalf("migrate on an empty schema = %v\n%s", err, out)
+	}
+	if out, err := runCmd(t, env(), "migrate", "--database-url", dsn); err != nil || !strings.Contains(out, "up to date") {
+		t.Fatalf("migrate again = %v\n%s", err, out)
+	}
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, env("STANDING_ADDR", addr, "STANDING_DATA_DIR", t.TempDir(), "STANDING_DATABASE_URL", dsn), nil, io.Discard, &logs)
+	}()
+	base := "http://" + addr
+	waitReady(t, base)
+	if !strings.Contains(logs.String(), "store=postgres") {
+		t.Errorf("the server does not say it runs on PostgreSQL:\n%s", logs.String())
+	}
+	out, err = runCmd(t, env("STANDING_DATABASE_URL", dsn), "apikey", "create", "--name", "ops", "--scopes", "all")
+	if err != nil {
+		t.Fatalf("apikey create: %v\n%s", err, out)
+	}
+	key := lastLine(out)
+	status, acc := call(t, "POST", base+"/v1/accounts", key, `{"role":"buyer","email":"pg@example.com"}`)
+	if status != 201 {
+		t.Fatalf("create account = %d %v", status, acc)
+	}
+	id := acc["id"].(string)
+	for _, reason := range []string{"risk_review", "dispute_abuse"} {
+		if status, r := call(t, "POST", base+"/v1/accounts/"+id+"/restrictions", key, `{"reason_code":"`+reason+`"}`); status != 201 {
+			t.Fatalf("restrict = %d %v", status, r)
+		}
+	}
+	if status, d := call(t, "POST", base+"/v1/check", key, `{"account_id":"`+id+`","capability":"pay"}`); status != 200 || d["allowed"] != false {
+		t.Fatalf("check = %d %v", status, d)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve returned %v", err)
+	}
+	out, err = runCmd(t, env(), "audit", "verify", "--database-url", dsn)
+	if err != nil || !strings.Contains(out, "ok: 3 entries") {
+		t.Fatalf("verify on a clean database = %v\n%s", err, out)
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("UPDATE audit_log SET reason = 'self_deleted' WHERE seq = 2"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out, err = runCmd(t, env(), "audit", "verify", "--database-url", dsn)
+	if err == nil || !strings.Contains(out, "BROKEN at entry 2") {
+		t.Fatalf("verify after an edit = %v\n%s", err, out)
 	}
 }

@@ -23,19 +23,44 @@ import (
 
 const rulesUsage = "usage: standing rules list | rules show ID | rules apply FILE  [--data-dir DIR | --database-url URL]"
 
+// rulesCommands are the rules subcommands with their count of arguments.
+var rulesCommands = map[string]struct {
+	args  int
+	usage string
+}{
+	"list":  {0, "rules list"},
+	"show":  {1, "rules show ID"},
+	"apply": {1, "rules apply FILE"},
+}
+
 // runRules serves `standing rules list|show|apply FILE`: the rules in force, one rule with
-// every version, and rules from a YAML or JSON file saved as new versions (all or none).
-// A running server picks up applied rules within a second.
+// every version, and rules from a YAML or JSON file saved as new versions, all or none.
+// The command, its arguments and the file are checked before the database is opened. A
+// running server picks up applied rules within a second.
 func runRules(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return exitError{2, fmt.Errorf("%s", rulesUsage)}
 	}
 	sub, args := args[0], args[1:]
+	want, known := rulesCommands[sub]
+	if !known {
+		return exitError{2, fmt.Errorf("unknown rules command %q; %s", sub, rulesUsage)}
+	}
 	fs := newFlagSet("rules "+sub, stderr)
 	cfg := config.StoreFlags(fs, getenv)
 	actor := fs.String("actor", "cli", "who applies the rules (kept with each version)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if fs.NArg() != want.args {
+		return exitError{2, fmt.Errorf("usage: standing %s", want.usage)}
+	}
+	var list []rules.Rule
+	if sub == "apply" {
+		var err error
+		if list, err = readRuleFile(fs.Arg(0), cfg.PolicyFile, stderr); err != nil {
+			return err
+		}
 	}
 	s, err := openStore(ctx, cfg)
 	if err != nil {
@@ -43,14 +68,15 @@ func runRules(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer s.Close()
 	risk := sqlstore.NewRisk(s, sqlstore.RiskOptions{})
-	if _, err := risk.SeedDefaultRules(ctx); err != nil {
-		return err
-	}
 	switch sub {
 	case "list":
 		list, err := risk.Rules(ctx)
 		if err != nil {
 			return err
+		}
+		if len(list) == 0 {
+			fmt.Fprintln(stdout, "no rules yet: the server stores the default pack when it first starts, and so does rules apply")
+			return nil
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tVERSION\tMODE\tENABLED\tOUTCOME\tNAME")
@@ -68,9 +94,6 @@ func runRules(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		return nil
 	case "show":
-		if fs.NArg() != 1 {
-			return exitError{2, fmt.Errorf("usage: standing rules show ID")}
-		}
 		versions, err := risk.RuleVersions(ctx, fs.Arg(0))
 		if err != nil {
 			return fmt.Errorf("%s", standing.ErrorMessage(err))
@@ -85,53 +108,57 @@ func runRules(ctx context.Context, args []string, getenv func(string) string, st
 			fmt.Fprintf(stdout, "  v%d  %s  by %s  (%s, %s)\n", v.Version, standing.FormatTime(v.UpdatedAt), v.UpdatedBy, v.Mode, enabledWord(v.Enabled))
 		}
 		return nil
-	case "apply":
-		if fs.NArg() != 1 {
-			return exitError{2, fmt.Errorf("usage: standing rules apply FILE")}
-		}
-		b, err := os.ReadFile(fs.Arg(0))
-		if err != nil {
-			return err
-		}
-		list, err := parseRuleFile(b)
-		if err != nil {
-			return fmt.Errorf("%s: %w", fs.Arg(0), err)
-		}
-		// Check every rule before saving any, so a file with a mistake changes nothing.
-		p := s.Policy()
-		failed := false
-		for _, r := range list {
-			if err := r.Validate(p); err == nil {
-				_, err = rules.Compile(r)
-				if err != nil {
-					fmt.Fprintf(stderr, "rule %s: %s: %s\n", r.ID, standing.ErrorField(err), standing.ErrorMessage(err))
-					failed = true
-				}
-			} else {
-				fmt.Fprintf(stderr, "rule %s: %s: %s\n", r.ID, standing.ErrorField(err), standing.ErrorMessage(err))
-				failed = true
-			}
-		}
-		if failed {
-			return fmt.Errorf("%s has errors; no rule was changed", fs.Arg(0))
-		}
-		for _, r := range list {
-			rev, changed, err := risk.SaveRule(ctx, r, *actor, rules.SaveUpsert, 0)
-			if err != nil {
-				return fmt.Errorf("rule %s: %s", r.ID, standing.ErrorMessage(err))
-			}
-			switch {
-			case !changed:
-				fmt.Fprintf(stdout, "%s unchanged (version %d)\n", rev.ID, rev.Version)
-			case rev.Version == 1:
-				fmt.Fprintf(stdout, "%s created (version 1)\n", rev.ID)
-			default:
-				fmt.Fprintf(stdout, "%s saved as version %d\n", rev.ID, rev.Version)
-			}
-		}
-		return nil
 	}
-	return exitError{2, fmt.Errorf("unknown rules command %q; %s", sub, rulesUsage)}
+	// apply: the default pack first on a store without rules, as the server's first start
+	// would do (it seeds only an empty store), then the file, in one transaction.
+	revs, changed, err := risk.ApplyRules(ctx, list, *actor)
+	if err != nil {
+		return fmt.Errorf("%s: %s: %s; no rule was changed", fs.Arg(0), standing.ErrorField(err), standing.ErrorMessage(err))
+	}
+	for i, rev := range revs {
+		switch {
+		case !changed[i]:
+			fmt.Fprintf(stdout, "%s unchanged (version %d)\n", rev.ID, rev.Version)
+		case rev.Version == 1:
+			fmt.Fprintf(stdout, "%s created (version 1)\n", rev.ID)
+		default:
+			fmt.Fprintf(stdout, "%s saved as version %d\n", rev.ID, rev.Version)
+		}
+	}
+	return nil
+}
+
+// readRuleFile reads the rules of a file and checks each against the policy, writing
+// every error, with the rule's position and id, to stderr: a file with a mistake is
+// refused whole.
+func readRuleFile(path, policyFile string, stderr io.Writer) ([]rules.Rule, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	list, err := parseRuleFile(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	p, err := config.LoadPolicy(policyFile)
+	if err != nil {
+		return nil, err
+	}
+	failed := false
+	for i, r := range list {
+		err := r.Validate(p)
+		if err == nil {
+			_, err = rules.Compile(r)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "rules[%d] %s: %s: %s\n", i, r.ID, standing.ErrorField(err), standing.ErrorMessage(err))
+			failed = true
+		}
+	}
+	if failed {
+		return nil, fmt.Errorf("%s has errors; no rule was changed", path)
+	}
+	return list, nil
 }
 
 func enabledWord(on bool) string {

@@ -74,7 +74,7 @@ rules:
     outcome: {score: 1}
 `)
 	out, err = runCmd(t, e, "rules", "apply", file)
-	if err == nil || !strings.Contains(out, "rule broken: expression: line 1, column") || !strings.Contains(err.Error(), "no rule was changed") {
+	if err == nil || !strings.Contains(out, "rules[1] broken: expression: line 1, column") || !strings.Contains(err.Error(), "no rule was changed") {
 		t.Fatalf("a file with an error: %v\n%s", err, out)
 	}
 	if _, err := runCmd(t, e, "rules", "show", "fine"); err == nil || !strings.Contains(err.Error(), `no rule "fine"`) {
