@@ -8,22 +8,24 @@ import (
 
 // Error codes. Each maps to one HTTP status, given by HTTPStatus.
 const (
-	EINVALID      = "invalid"      // the input is wrong; the message says how
-	ENOTFOUND     = "not_found"    // missing, or not the caller's to see
-	ECONFLICT     = "conflict"     // the state does not allow it (duplicate, already lifted)
-	EGONE         = "gone"         // it existed but can never come back (erased)
-	EFORBIDDEN    = "forbidden"    // the caller may not do this
-	EUNAUTHORIZED = "unauthorized" // no or bad credentials
-	ETOOLARGE     = "too_large"    // a body or file over its limit
-	ERATELIMITED  = "rate_limited" // slow down; the message says until when
-	EMALFORMED    = "malformed"    // the body cannot be parsed at all
-	EINTERNAL     = "internal"     // our fault; details are logged, never shown
+	EINVALID      = "invalid"                // the input is wrong; the message says how
+	ENOTFOUND     = "not_found"              // missing, or not the caller's to see
+	ECONFLICT     = "conflict"               // the state does not allow it (duplicate, already lifted)
+	EGONE         = "gone"                   // it existed but can never come back (erased)
+	EFORBIDDEN    = "forbidden"              // the caller may not do this
+	EUNAUTHORIZED = "unauthorized"           // no or bad credentials
+	ETOOLARGE     = "too_large"              // a body or file over its limit
+	ERATELIMITED  = "rate_limited"           // slow down; the message says until when
+	EMALFORMED    = "malformed"              // the body cannot be parsed at all
+	EMEDIATYPE    = "unsupported_media_type" // the body is not of the type the route reads
+	EINTERNAL     = "internal"               // our fault; details are logged, never shown
 )
 
 // httpStatus is the one table from error code to HTTP status, for the API and the pages.
 var httpStatus = map[string]int{
 	EINVALID:      http.StatusUnprocessableEntity,
 	EMALFORMED:    http.StatusBadRequest,
+	EMEDIATYPE:    http.StatusUnsupportedMediaType,
 	ENOTFOUND:     http.StatusNotFound,
 	ECONFLICT:     http.StatusConflict,
 	EGONE:         http.StatusGone,

@@ -2,7 +2,9 @@ package standing
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"strings"
 	"sync"
 	"time"
@@ -60,6 +62,14 @@ func NewID(prefix string, now time.Time) string {
 		out.WriteByte(crockford[v&31])
 	}
 	return out.String()
+}
+
+// HashToken returns the stored form of a secret: the hex SHA-256 of a session token, a
+// link's secret or an API key. They are RandomToken(32) and longer, 256 random bits, so a
+// plain SHA-256 is enough: there is nothing to brute-force. Passwords are not tokens.
+func HashToken(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
 }
 
 // RandomToken returns n random bytes as lower-case base-32 text: for secrets and links.

@@ -83,7 +83,7 @@ type APIKey struct {
 // APIKeyStore keeps API keys.
 type APIKeyStore interface {
 	// CreateAPIKey stores a key, with its reviewer if it has one, and the hash of its
-	// secret.
+	// secret; ENOTFOUND if the reviewer is not a console user.
 	CreateAPIKey(ctx context.Context, k APIKey, secretHash string) error
 	// APIKeyByHash returns the key whose secret hashes to hash; ENOTFOUND if none.
 	APIKeyByHash(ctx context.Context, hash string) (APIKey, error)

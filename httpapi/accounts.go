@@ -136,8 +136,7 @@ func handleCreateAccounts(store standing.AccountWriter, c *checker.Cache, policy
 func checkImportRestrictions(p *standing.Policy, now time.Time, a *standing.NewAccount, prefix string) error {
 	for i, nr := range a.Restrictions {
 		if _, err := nr.Resolve(p, "", a.Role, now); err != nil {
-			field := fmt.Sprintf("%srestrictions[%d].%s", prefix, i, standing.ErrorField(err))
-			return standing.FieldErrorf(standing.ErrorCode(err), field, "%s", standing.ErrorMessage(err))
+			return prefixField(err, fmt.Sprintf("%srestrictions[%d].", prefix, i))
 		}
 	}
 	return nil

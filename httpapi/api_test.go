@@ -1,9 +1,11 @@
 package httpapi_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"standing"
 	"standing/app/apptest"
@@ -48,6 +50,9 @@ func TestRestrictCheckLift(t *testing.T) {
 		if denied := acc["denied"].([]any); len(denied) != 4 {
 			t.Errorf("denied = %v", denied)
 		}
+		if caps := fmt.Sprint(acc["capabilities"]); acc["lifecycle"] != "active" || !strings.Contains(caps, "view_orders") || strings.Contains(caps, "pay") {
+			t.Errorf("account lifecycle %v, capabilities left %s", acc["lifecycle"], caps)
+		}
 		e.MustAPI("POST", "/v1/restrictions/"+r["id"].(string)+"/lift", map[string]any{"note": "documents checked"}, http.StatusOK)
 		if got := check("pay"); got["allowed"] != true {
 			t.Fatalf("after lift: %v", got)
@@ -65,13 +70,24 @@ func TestRestrictCheckLift(t *testing.T) {
 		if got := check("message"); got["allowed"] != true {
 			t.Fatalf("after the end: %v", got)
 		}
+		// An end time given as a time, and an actor named in the request, are kept.
+		endsAt := e.Clock.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)
+		timed := e.MustAPI("POST", "/v1/accounts/"+id+"/restrictions", map[string]any{"reason_code": "risk_review", "ends_at": endsAt, "actor": "analyst:ines"}, http.StatusCreated)
+		if got, _ := time.Parse(time.RFC3339, fmt.Sprint(timed["ends_at"])); got.Format(time.RFC3339) != endsAt {
+			t.Errorf("ends_at = %v, want %s", timed["ends_at"], endsAt)
+		}
+		e.MustAPI("POST", "/v1/restrictions/"+timed["id"].(string)+"/lift", map[string]any{"actor": "analyst:jo"}, http.StatusOK)
 		tl := e.MustAPI("GET", "/v1/accounts/"+id+"/timeline", nil, http.StatusOK)
-		var actions []string
+		var actions, actors []string
 		for _, en := range tl["entries"].([]any) {
 			actions = append(actions, en.(map[string]any)["action"].(string))
+			actors = append(actors, fmt.Sprint(en.(map[string]any)["actor"]))
 		}
-		if got, want := strings.Join(actions, ","), "account.created,restriction.added,restriction.lifted,restriction.added,restriction.expired"; got != want {
+		if got, want := strings.Join(actions, ","), "account.created,restriction.added,restriction.lifted,restriction.added,restriction.expired,restriction.added,restriction.lifted"; got != want {
 			t.Errorf("timeline = %s, want %s", got, want)
+		}
+		if got := strings.Join(actors[len(actors)-2:], ","); got != "analyst:ines,analyst:jo" {
+			t.Errorf("actors of the last two entries = %s", got)
 		}
 	})
 }
@@ -213,5 +229,13 @@ func TestDevRoutesOnlyInDevMode(t *testing.T) {
 	prod := apptest.New(t, apptest.Options{Configure: func(c *config.Config) { c.Dev = false }})
 	if r := prod.Do("POST", "/dev/clock", "", `{"advance":"72h"}`); r.Status != 404 {
 		t.Fatalf("without --dev, POST /dev/clock = %d, want 404", r.Status)
+	}
+	if r := dev.Do("GET", "/dev/mail?format=json", "", nil); r.Status != 200 {
+		t.Fatalf("dev mailbox = %d %s", r.Status, r.Body)
+	}
+	for _, path := range []string{"/dev/mail", "/dev/mail?format=json", "/dev/clock"} {
+		if r := prod.Do("GET", path, "", nil); r.Status != 404 {
+			t.Errorf("without --dev, GET %s = %d, want 404", path, r.Status)
+		}
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"standing"
 	"standing/appeals"
@@ -23,6 +25,7 @@ type AppealDeps struct {
 		StatementSources(ctx context.Context, since time.Time, after string, limit int) ([]sqlstore.StatementSource, error)
 	}
 	Policy func() *standing.Policy
+	Log    *slog.Logger // where skipped statements are reported; slog.Default if nil
 }
 
 // appealFields are the text fields of POST /v1/appeals; files come in file_… fields.
@@ -104,14 +107,34 @@ func handleSubmitAppeal(svc *appeals.Service, policy func() *standing.Policy) ha
 		if account == "" {
 			return standing.FieldErrorf(standing.EINVALID, "account_id", "account_id is required")
 		}
+		var urgent bool
+		switch values["urgent"] {
+		case "", "false", "0":
+		case "true", "1":
+			urgent = true
+		default:
+			return standing.FieldErrorf(standing.EINVALID, "urgent", "urgent must be true or false, not %q", shortText(values["urgent"]))
+		}
 		a, err := svc.Submit(r.Context(), standing.NewAppeal{AccountID: account, RestrictionID: values["restriction_id"],
-			OrderID: values["order_id"], Statement: values["statement"], Urgent: values["urgent"] == "true" || values["urgent"] == "1",
+			OrderID: values["order_id"], Statement: values["statement"], Urgent: urgent,
 			UrgentReason: values["urgent_reason"], EvidenceIDs: ids})
 		if err != nil {
 			return err
 		}
 		return writeJSON(w, http.StatusCreated, a)
 	}
+}
+
+// shortText cuts s to at most 40 bytes, on a rune boundary, to quote it in an error.
+func shortText(s string) string {
+	if len(s) <= 40 {
+		return s
+	}
+	n := 40
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // multipartError is the error of a multipart body that could not be read: too large, or
@@ -181,56 +204,53 @@ func handleDecideAppeal(svc *appeals.Service) handlerFunc {
 // handleStatements serves GET /v1/statements?since=YYYY-MM-DD[&after=cursor]: statements of
 // reasons for the restrictions made since, in the EU Transparency Database's submission
 // format (schema v2), at most 100 per answer — the body can be POSTed as it is. The next
-// page is in the Link header (rel="next").
+// page is in the Link header (rel="next"). A restriction no valid statement can be made
+// of (its reason left the catalog, its account's registration date is out of the
+// schema's range) costs that statement, not the export: it is left out, named in the
+// Standing-Skipped header and logged with the fields at fault.
 func handleStatements(src interface {
 	StatementSources(ctx context.Context, since time.Time, after string, limit int) ([]sqlstore.StatementSource, error)
-}, policy func() *standing.Policy) handlerFunc {
+}, policy func() *standing.Policy, log *slog.Logger) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		q := r.URL.Query()
 		since, err := parseSince(q.Get("since"))
 		if err != nil {
 			return err
 		}
-		after := q.Get("after")
 		p := policy()
-		out := []dsa.Statement{}
-		last := after
-		for len(out) < dsa.MaxBatch {
-			rows, err := src.StatementSources(r.Context(), since, last, dsa.MaxBatch)
+		var page dsa.Page
+		next := q.Get("after") // the cursor of the next answer; "" when the export is done
+	fill:
+		for len(page.Statements) < dsa.MaxBatch {
+			rows, err := src.StatementSources(r.Context(), since, next, dsa.MaxBatch)
 			if err != nil {
 				return err
 			}
 			for _, row := range rows {
-				last = row.Restriction.ID
-				reason, ok := p.Reason(row.Restriction.ReasonCode)
-				if !ok {
-					continue
-				}
-				// A restriction that removes nothing and closes no order (a seller's closure
-				// notice) announces a decision; the statement comes with the decision itself.
-				if row.Restriction.Removes == 0 && row.Restriction.OrderID == "" && row.Restriction.ReasonCode != standing.ReasonFlaggedRecipient {
-					continue
-				}
-				st, err := dsa.FromRestriction(row.Restriction, reason, row.AccountCreated, row.Role, dsa.Options{})
-				if errors.Is(err, dsa.ErrNotADecision) {
-					continue
-				} else if err != nil {
-					return err
-				}
-				out = append(out, st)
-				if len(out) == dsa.MaxBatch {
-					break
+				next = row.Restriction.ID
+				page.Add(p, dsa.Row{Restriction: row.Restriction, AccountCreated: row.AccountCreated, Role: row.Role}, dsa.Options{})
+				if len(page.Statements) == dsa.MaxBatch {
+					break fill // next is the last restriction this answer looked at
 				}
 			}
 			if len(rows) < dsa.MaxBatch {
-				last = ""
+				next = ""
 				break
 			}
 		}
-		if last != "" {
-			w.Header().Set("Link", `</v1/statements?since=`+url.QueryEscape(since.Format("2006-01-02"))+`&after=`+url.QueryEscape(last)+`>; rel="next"`)
+		if len(page.Skipped) > 0 {
+			ids := make([]string, len(page.Skipped))
+			for i, sk := range page.Skipped {
+				ids[i] = sk.RestrictionID
+				log.Warn("statement of reasons skipped", "restriction_id", sk.RestrictionID, "reason_code", sk.ReasonCode,
+					"fields", sk.Fields, "problem", sk.Problem)
+			}
+			w.Header().Set("Standing-Skipped", strings.Join(ids, ", "))
 		}
-		return writeJSON(w, http.StatusOK, dsa.Submission{Statements: out})
+		if next != "" {
+			w.Header().Set("Link", `</v1/statements?since=`+url.QueryEscape(since.Format("2006-01-02"))+`&after=`+url.QueryEscape(next)+`>; rel="next"`)
+		}
+		return writeJSON(w, http.StatusOK, page.Submission())
 	}
 }
 

@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 	"sync"
 	"time"
@@ -11,12 +9,8 @@ import (
 	"standing"
 )
 
-// HashKey returns the stored hash of an API key's secret. Secrets are 256 random bits, so
-// a plain SHA-256 is enough: there is nothing to brute-force.
-func HashKey(secret string) string {
-	h := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(h[:])
-}
+// HashKey returns the stored hash of an API key's secret: standing.HashToken.
+func HashKey(secret string) string { return standing.HashToken(secret) }
 
 // NewKey returns a new API key with its secret, shown once.
 func NewKey(name string, scopes []string, now time.Time) (standing.APIKey, string, error) {
@@ -38,12 +32,13 @@ func NewKey(name string, scopes []string, now time.Time) (standing.APIKey, strin
 }
 
 // keyCache remembers recently seen keys for a short while, so the hot path does not read
-// the key table on every request; a revoked key stops working within keyTTL.
+// the key table on every request; a revoked key stops working within keyTTL. keyTTL is
+// wall-clock time, not the service clock: the cache is operational, and a stopped test
+// or dev clock must not keep a revoked key working.
 type keyCache struct {
 	store standing.APIKeyStore
-	clock standing.Clock
 	mu    sync.RWMutex
-	m     map[[32]byte]cachedKey
+	m     map[string]cachedKey
 }
 
 type cachedKey struct {
@@ -53,8 +48,8 @@ type cachedKey struct {
 
 const keyTTL = 10 * time.Second
 
-func newKeyCache(store standing.APIKeyStore, clock standing.Clock) *keyCache {
-	return &keyCache{store: store, clock: clock, m: map[[32]byte]cachedKey{}}
+func newKeyCache(store standing.APIKeyStore) *keyCache {
+	return &keyCache{store: store, m: map[string]cachedKey{}}
 }
 
 // authenticate checks the Authorization header and the scope the route needs.
@@ -63,13 +58,13 @@ func (c *keyCache) authenticate(ctx context.Context, header, scope string) (*sta
 	if !ok || secret == "" {
 		return nil, standing.Errorf(standing.EUNAUTHORIZED, "send an API key as Authorization: Bearer <key>")
 	}
-	sum := sha256.Sum256([]byte(strings.TrimSpace(secret)))
+	hash := standing.HashToken(strings.TrimSpace(secret))
 	now := time.Now()
 	c.mu.RLock()
-	ck, hit := c.m[sum]
+	ck, hit := c.m[hash]
 	c.mu.RUnlock()
 	if !hit || now.After(ck.expires) {
-		k, err := c.store.APIKeyByHash(ctx, hex.EncodeToString(sum[:]))
+		k, err := c.store.APIKeyByHash(ctx, hash)
 		switch standing.ErrorCode(err) {
 		case "":
 			ck = cachedKey{key: &k, expires: now.Add(keyTTL)}
@@ -80,9 +75,9 @@ func (c *keyCache) authenticate(ctx context.Context, header, scope string) (*sta
 		}
 		c.mu.Lock()
 		if len(c.m) > 10000 {
-			c.m = map[[32]byte]cachedKey{}
+			c.m = map[string]cachedKey{}
 		}
-		c.m[sum] = ck
+		c.m[hash] = ck
 		c.mu.Unlock()
 	}
 	if ck.key == nil || ck.key.RevokedAt != nil {

@@ -29,7 +29,7 @@ func FuzzDecode(f *testing.F) {
 				continue
 			}
 			code := standing.ErrorCode(err)
-			if code == standing.EINTERNAL || statusOf[code] < 400 || statusOf[code] >= 500 {
+			if code == standing.EINTERNAL || standing.HTTPStatus(code) < 400 || standing.HTTPStatus(code) >= 500 {
 				t.Fatalf("decode(%q) into %T = %v (code %s), want a 4xx", body, v, err, code)
 			}
 			if standing.ErrorMessage(err) == "" {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -253,15 +252,7 @@ type eventResult struct {
 
 // decodeItem decodes one batch item strictly.
 func decodeItem(raw json.RawMessage, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return decodeError(err, maxBatchBody)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return standing.Errorf(standing.EMALFORMED, "the item holds data after the JSON object")
-	}
-	return nil
+	return decodeBytes(raw, v, maxBatchBody, "item")
 }
 
 // handleEvents serves POST /v1/events: one event, or {"events": [...]} with up to 1,000.
@@ -308,12 +299,7 @@ func handleEvents(intake *eventIntake, p EventProcessor) handlerFunc {
 			prefix := fmt.Sprintf("events[%d].", i)
 			var req eventRequest
 			if err := decodeItem(raw, &req); err != nil {
-				if f := standing.ErrorField(err); f != "" {
-					err = standing.FieldErrorf(standing.ErrorCode(err), prefix+f, "%s", standing.ErrorMessage(err))
-				} else {
-					err = standing.FieldErrorf(standing.ErrorCode(err), fmt.Sprintf("events[%d]", i), "%s", standing.ErrorMessage(err))
-				}
-				fail(i, err)
+				fail(i, prefixField(err, prefix))
 				continue
 			}
 			results[i].EventID = strings.TrimSpace(req.ID)

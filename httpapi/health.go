@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"mime"
 	"net/http"
 	"sort"
 	"strings"
@@ -138,9 +139,14 @@ func devClockView(c *standing.OffsetClock) map[string]any {
 }
 
 // handleAdvanceDevClock serves POST /dev/clock {"advance": "72h"} (dev mode only): the
-// service clock moves forward and due deadlines run.
+// service clock moves forward and due deadlines run. The body must be sent as
+// application/json (415 otherwise): a form post from another site, which a browser sends
+// without asking, cannot move the clock.
 func handleAdvanceDevClock(c *standing.OffsetClock, log interface{ Info(string, ...any) }) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+			return standing.Errorf(standing.EMEDIATYPE, "send the body as Content-Type: application/json, not %q", r.Header.Get("Content-Type"))
+		}
 		var in struct {
 			Advance string `json:"advance"`
 		}

@@ -39,7 +39,7 @@ func sessionToken(r *http.Request) string {
 // handleSignUp serves POST /v1/signup. The answer is the same whether or not the email
 // already has an account (its owner is mailed instead), so it cannot be used to find out
 // who has one.
-func handleSignUp(a *auth.Service) handlerFunc {
+func handleSignUp(a *auth.Service, policy func() *standing.Policy) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var in struct {
 			Email    string        `json:"email"`
@@ -54,7 +54,7 @@ func handleSignUp(a *auth.Service) handlerFunc {
 			return err
 		}
 		return writeJSON(w, http.StatusAccepted, map[string]string{"status": "check_email", "email": email,
-			"message": "We sent a confirmation link and a 6-digit code to " + email + ". Confirm within 72 hours to keep full use of the account."})
+			"message": "We sent a confirmation link and a 6-digit code to " + email + ". Confirm within " + policy().VerificationDeadline.Words() + " to keep full use of the account."})
 	}
 }
 

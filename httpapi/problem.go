@@ -1,34 +1,26 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
+	"time"
 
 	"standing"
 )
 
-// statusOf maps each error code to its one HTTP status.
-var statusOf = map[string]int{
-	standing.EINVALID:      http.StatusUnprocessableEntity,
-	standing.EMALFORMED:    http.StatusBadRequest,
-	standing.ENOTFOUND:     http.StatusNotFound,
-	standing.ECONFLICT:     http.StatusConflict,
-	standing.EGONE:         http.StatusGone,
-	standing.EFORBIDDEN:    http.StatusForbidden,
-	standing.EUNAUTHORIZED: http.StatusUnauthorized,
-	standing.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	standing.ERATELIMITED:  http.StatusTooManyRequests,
-	standing.EINTERNAL:     http.StatusInternalServerError,
-}
-
+// titleOf is the problem title of each error code; standing.HTTPStatus gives its status.
 var titleOf = map[string]string{
 	standing.EINVALID:      "The input is not valid",
 	standing.EMALFORMED:    "The request body could not be read",
+	standing.EMEDIATYPE:    "Unsupported media type",
 	standing.ENOTFOUND:     "Not found",
 	standing.ECONFLICT:     "Conflict with the current state",
 	standing.EGONE:         "Gone for good",
@@ -53,16 +45,15 @@ type Problem struct {
 
 // ProblemFor returns the problem document for err. Internal errors show no internals.
 func ProblemFor(err error, instance string) Problem {
-	code := standing.ErrorCode(err)
-	status, ok := statusOf[code]
-	if !ok {
-		code, status = standing.EINTERNAL, http.StatusInternalServerError
+	code, detail := standing.ErrorCode(err), standing.ErrorMessage(err)
+	if _, known := titleOf[code]; !known {
+		code, detail = standing.EINTERNAL, standing.ErrorMessage(errors.New(code))
 	}
 	return Problem{
 		Type:     "https://standing.dev/problems/" + code,
 		Title:    titleOf[code],
-		Status:   status,
-		Detail:   standing.ErrorMessage(err),
+		Status:   standing.HTTPStatus(code),
+		Detail:   detail,
 		Code:     code,
 		Field:    standing.ErrorField(err),
 		Instance: instance,
@@ -105,16 +96,62 @@ const (
 // that curl -d works): unknown fields, trailing data, wrong
 // types and oversized bodies are errors that name the problem and the field.
 func decode(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	b, err := readBody(w, r, limit)
+	if err != nil {
+		return err
+	}
+	return decodeBytes(b, v, limit, "body")
+}
+
+// decodeOptional is decode for a body that may be left out: an empty body, also an empty
+// chunked one (no Content-Length), leaves v as it is, at its defaults.
+func decodeOptional(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
+	b, err := readBody(w, r, limit)
+	if err != nil || len(bytes.TrimSpace(b)) == 0 {
+		return err
+	}
+	return decodeBytes(b, v, limit, "body")
+}
+
+// prefixField returns err with its field under prefix ("events[3]." + "ip"); an error
+// that names no field names the prefix itself ("events[3]").
+func prefixField(err error, prefix string) error {
+	field := prefix + standing.ErrorField(err)
+	if standing.ErrorField(err) == "" {
+		field = strings.TrimSuffix(prefix, ".")
+	}
+	return standing.FieldErrorf(standing.ErrorCode(err), field, "%s", standing.ErrorMessage(err))
+}
+
+// readBody reads the whole body, refusing one over limit bytes. The JSON decoder holds a
+// value whole before decoding it anyway; having the bytes lets an error be traced to its
+// field.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength, 0), limit)+bytes.MinRead))
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
+		return nil, decodeError(err, limit)
+	}
+	return buf.Bytes(), nil
+}
+
+// decodeBytes decodes the one JSON value of b into v strictly; what names b in errors
+// ("body", "item").
+func decodeBytes(b []byte, v any, limit int64, what string) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if isTimeError(err) {
+			if field := badTimeField(b, reflect.TypeOf(v)); field != "" {
+				return standing.FieldErrorf(standing.EINVALID, field, "%s must be an RFC 3339 time, like 2026-11-23T15:04:05Z", field)
+			}
+		}
 		return decodeError(err, limit)
 	}
 	if dec.More() {
-		return standing.Errorf(standing.EMALFORMED, "the body holds more than one JSON value")
+		return standing.Errorf(standing.EMALFORMED, "the %s holds more than one JSON value", what)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return standing.Errorf(standing.EMALFORMED, "the body holds data after the JSON value")
+		return standing.Errorf(standing.EMALFORMED, "the %s holds data after the JSON value", what)
 	}
 	return nil
 }
@@ -136,7 +173,7 @@ func decodeError(err error, limit int64) error {
 		if field == "" {
 			return standing.Errorf(standing.EMALFORMED, "the body must be a JSON object, not %s", typ.Value)
 		}
-		return standing.FieldErrorf(standing.EINVALID, field, "%s must be %s, not %s", field, jsonType(typ.Type.String()), typ.Value)
+		return standing.FieldErrorf(standing.EINVALID, field, "%s must be %s, not %s", field, jsonType(typ.Type), typ.Value)
 	case errors.As(err, &tooBig):
 		return standing.Errorf(standing.ETOOLARGE, "the body is larger than %d bytes", limit)
 	case errors.As(err, &se):
@@ -144,26 +181,167 @@ func decodeError(err error, limit int64) error {
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return standing.FieldErrorf(standing.EINVALID, field, "unknown field %q", field)
-	case strings.Contains(err.Error(), "parsing time"):
+	case isTimeError(err):
 		return standing.Errorf(standing.EINVALID, "a time is not in RFC 3339 form (2026-11-23T15:04:05Z): %s", strings.TrimPrefix(err.Error(), "parsing time "))
 	}
 	return standing.Errorf(standing.EMALFORMED, "the body could not be read: %s", strings.TrimPrefix(err.Error(), "json: "))
 }
 
-func jsonType(goType string) string {
-	switch {
-	case goType == "string" || strings.HasSuffix(goType, "Role") || strings.HasSuffix(goType, "Lifecycle") || strings.HasSuffix(goType, "Source"):
+var (
+	timeType            = reflect.TypeFor[time.Time]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// jsonType says in JSON's words what a Go type takes: a string, an integer, a number,
+// true or false, an array, an object, or an RFC 3339 time.
+func jsonType(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == timeType {
+		return "an RFC 3339 time"
+	}
+	if reflect.PointerTo(t).Implements(textUnmarshalerType) {
+		return "a string" // durations ("7d"), and other types written as text
+	}
+	switch t.Kind() {
+	case reflect.String:
 		return "a string"
-	case strings.HasPrefix(goType, "int") || strings.HasPrefix(goType, "uint") || strings.HasPrefix(goType, "float"):
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
 		return "a number"
-	case goType == "bool":
+	case reflect.Bool:
 		return "true or false"
-	case strings.HasPrefix(goType, "[]"):
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "a string" // []byte is base64 text
+		}
 		return "an array"
-	case strings.HasPrefix(goType, "map") || strings.Contains(goType, "."):
+	case reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
 		return "an object"
 	}
-	return fmt.Sprintf("of type %s", goType)
+	return "a JSON value"
+}
+
+// isTimeError reports whether err is time.Time's refusal of a JSON value.
+func isTimeError(err error) bool {
+	var pe *time.ParseError
+	return errors.As(err, &pe) || strings.HasPrefix(err.Error(), "Time.UnmarshalJSON") || strings.Contains(err.Error(), "parsing time")
+}
+
+// badTimeField finds the first time in the JSON body b, decoded into a value of type t,
+// that is not an RFC 3339 string, and returns its path ("events[2].time"); "" if none.
+// The decoder says that a time was wrong but not where.
+func badTimeField(b []byte, t reflect.Type) string {
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if dec.Decode(&v) != nil {
+		return ""
+	}
+	path, _ := findBadTime(v, t, "")
+	return path
+}
+
+func findBadTime(v any, t reflect.Type, path string) (string, bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if v == nil {
+		return "", false // null leaves a time zero
+	}
+	if t == timeType {
+		s, ok := v.(string)
+		if !ok {
+			return path, true
+		}
+		if _, err := time.Parse(time.RFC3339, s); err != nil {
+			return path, true
+		}
+		return "", false
+	}
+	join := func(name string) string {
+		if path == "" {
+			return name
+		}
+		return path + "." + name
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return "", false
+		}
+		for _, f := range jsonFields(t) {
+			for k, fv := range m {
+				if k == f.name || strings.EqualFold(k, f.name) {
+					if p, bad := findBadTime(fv, f.typ, join(k)); bad {
+						return p, true
+					}
+				}
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		list, ok := v.([]any)
+		if !ok {
+			return "", false
+		}
+		for i, e := range list {
+			if p, bad := findBadTime(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); bad {
+				return p, true
+			}
+		}
+	case reflect.Map:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return "", false
+		}
+		for k, e := range m {
+			if p, bad := findBadTime(e, t.Elem(), join(k)); bad {
+				return p, true
+			}
+		}
+	}
+	return "", false
+}
+
+type jsonField struct {
+	name string
+	typ  reflect.Type
+}
+
+// jsonFields lists the JSON names of a struct's fields, with those of embedded structs
+// without a name of their own, as encoding/json sees them.
+func jsonFields(t reflect.Type) []jsonField {
+	var out []jsonField
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if f.Anonymous && name == "" && ft.Kind() == reflect.Struct {
+			out = append(out, jsonFields(ft)...)
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out = append(out, jsonField{name, f.Type})
+	}
+	return out
 }
 
 // jsonPath drops the Go names of embedded structs from a decoder's field path

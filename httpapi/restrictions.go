@@ -26,10 +26,8 @@ func handleRestrict(e standing.Enforcer) handlerFunc {
 func handleLift(e standing.Enforcer) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var in standing.LiftRequest
-		if r.ContentLength != 0 {
-			if err := decode(w, r, &in, maxBody); err != nil {
-				return err
-			}
+		if err := decodeOptional(w, r, &in, maxBody); err != nil {
+			return err
 		}
 		in.Actor = actorOf(r, in.Actor)
 		res, err := e.Lift(r.Context(), r.PathValue("id"), in)

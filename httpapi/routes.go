@@ -47,7 +47,7 @@ func (s *Server) routeTable() []Route {
 // session token (Authorization: Bearer ss_…).
 func IdentityRoutes(d IdentityDeps) []Route {
 	return []Route{
-		{"POST /v1/signup", "", handleSignUp(d.Auth)},
+		{"POST /v1/signup", "", handleSignUp(d.Auth, d.Policy)},
 		{"POST /v1/verify", "", handleVerify(d.Auth, d.Checker, d.Clock)},
 		{"POST /v1/verify/resend", "", handleResend(d.Auth)},
 		{"POST /v1/sessions", "", handleSignIn(d.Auth, d.Policy, d.Clock)},
@@ -104,11 +104,14 @@ func RiskRoutes(d RiskDeps) []Route {
 
 // AppealRoutes are the appeals API and the statements-of-reasons export.
 func AppealRoutes(d AppealDeps) []Route {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
 	return []Route{
 		{"POST /v1/appeals", standing.ScopeAppealsWrite, handleSubmitAppeal(d.Appeals, d.Policy)},
 		{"GET /v1/appeals/{id}", standing.ScopeAppealsRead, handleGetAppeal(d.Appeals)},
 		{"POST /v1/appeals/{id}/decision", standing.ScopeAppealsDecide, handleDecideAppeal(d.Appeals)},
-		{"GET /v1/statements", standing.ScopeStatements, handleStatements(d.Statements, d.Policy)},
+		{"GET /v1/statements", standing.ScopeStatements, handleStatements(d.Statements, d.Policy, d.Log)},
 	}
 }
 

@@ -147,10 +147,8 @@ func handleRecordFee(s SellerStore) handlerFunc {
 func handlePayFee(s SellerStore) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var in penalty.FeePayment
-		if r.ContentLength != 0 {
-			if err := decode(w, r, &in, maxBody); err != nil {
-				return err
-			}
+		if err := decodeOptional(w, r, &in, maxBody); err != nil {
+			return err
 		}
 		in.Actor = actorOf(r, in.Actor)
 		f, err := s.PayFee(r.Context(), r.PathValue("id"), in)

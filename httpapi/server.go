@@ -61,7 +61,7 @@ func New(d Deps, extra ...Route) *Server {
 	if d.Metrics == nil {
 		d.Metrics = metrics.New()
 	}
-	s := &Server{deps: d, mux: http.NewServeMux(), keys: newKeyCache(d.Keys, d.Clock)}
+	s := &Server{deps: d, mux: http.NewServeMux(), keys: newKeyCache(d.Keys)}
 	s.latency = d.Metrics.Histogram("standing_http_request_duration_seconds",
 		"Time to serve an API request, by route and status class.", metrics.LatencyBuckets, "route", "code")
 	s.routes = append(s.routeTable(), extra...)

@@ -82,10 +82,8 @@ const defaultOverlap = 24 * time.Hour
 func handleRotateWebhook(s standing.WebhookStore) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var in rotateRequest
-		if r.ContentLength != 0 {
-			if err := decode(w, r, &in, maxBody); err != nil {
-				return err
-			}
+		if err := decodeOptional(w, r, &in, maxBody); err != nil {
+			return err
 		}
 		overlap := defaultOverlap
 		if in.Overlap != "" {

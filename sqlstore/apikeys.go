@@ -8,11 +8,15 @@ import (
 	"standing"
 )
 
-// CreateAPIKey stores a key, with its reviewer if it has one, and the hash of its secret.
+// CreateAPIKey stores a key, with its reviewer if it has one, and the hash of its secret;
+// ENOTFOUND naming the reviewer if there is no such console user.
 func (s *Store) CreateAPIKey(ctx context.Context, k standing.APIKey, secretHash string) error {
 	return s.write(ctx, func(t *tx) error {
 		_, err := t.exec("INSERT INTO api_keys (id, name, prefix, secret_hash, scopes, reviewer_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
 			k.ID, k.Name, k.Prefix, secretHash, strings.Join(k.Scopes, " "), nullString(k.ReviewerID), ts(k.CreatedAt))
+		if isForeignKey(err) {
+			return standing.FieldErrorf(standing.ENOTFOUND, "reviewer", "there is no console user %q", k.ReviewerID)
+		}
 		return err
 	})
 }

@@ -164,8 +164,8 @@ func (s *Store) SubmitAppeal(ctx context.Context, na standing.NewAppeal, require
 		default:
 			return standing.FieldErrorf(standing.EINVALID, "restriction_id", "Say which restriction or closed order you appeal.")
 		}
-		if closes := decidedAt.Add(p.Appeals.Window.D()); t.now.After(closes) {
-			return standing.Errorf(standing.EGONE, "The time to appeal this decision ended on %s (%s after it).", standing.FormatTime(closes), p.Appeals.Window)
+		if closes := p.AppealClosesAt(decidedAt); t.now.After(closes) {
+			return standing.Errorf(standing.EGONE, "The time to appeal this decision ended on %s; it was taken on %s.", standing.FormatTime(closes), standing.FormatTime(decidedAt))
 		}
 		ap.DueAt = t.now.Add(p.Appeals.ReviewTarget.D())
 		ap.BreachAt = t.now.Add(p.Appeals.Breach.D())
@@ -282,7 +282,11 @@ func (s *Store) Appeal(ctx context.Context, id string) (standing.Appeal, error) 
 		}
 		a.Evidence = append(a.Evidence, e)
 	}
+	err = rows.Err()
 	rows.Close()
+	if err != nil {
+		return a, translate(err)
+	}
 	rows, err = s.query(ctx, "SELECT id, appeal_id, author, from_staff, body, created_at FROM appeal_messages WHERE appeal_id = ? ORDER BY created_at, id", id)
 	if err != nil {
 		return a, translate(err)

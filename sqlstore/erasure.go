@@ -25,10 +25,16 @@ func scanErasure(row interface{ Scan(...any) error }) (standing.Erasure, error) 
 	}
 	e.RequestedAt, e.ScheduledFor = fromTS(requested), fromTS(scheduled)
 	e.CancelledAt, e.ExecutedAt, e.FinishedAt = fromNullTS(cancelled), fromNullTS(executed), fromNullTS(finished)
-	_ = json.Unmarshal([]byte(forfeited), &e.Forfeited)
+	if forfeited != "" {
+		if err := json.Unmarshal([]byte(forfeited), &e.Forfeited); err != nil {
+			return e, fmt.Errorf("erasure %s: forfeited balances: %w", e.ID, err)
+		}
+	}
 	if cert != "" {
 		e.Certificate = &standing.Certificate{}
-		_ = json.Unmarshal([]byte(cert), e.Certificate)
+		if err := json.Unmarshal([]byte(cert), e.Certificate); err != nil {
+			return e, fmt.Errorf("erasure %s: certificate: %w", e.ID, err)
+		}
 	}
 	return e, nil
 }
@@ -187,6 +193,9 @@ func (s *Store) RestoreAccount(ctx context.Context, accountID, by string, mail f
 			open = append(open, r)
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 		for _, r := range open {
 			if _, _, err := t.endActive(r, standing.RestrictionLifted, by, "deletion cancelled"); err != nil {
 				return err
@@ -216,7 +225,9 @@ func (s *Store) ErasureStepDone(ctx context.Context, erasureID, step string) (ma
 		return nil, false, translate(err)
 	}
 	out := map[string]int{}
-	_ = json.Unmarshal([]byte(removed), &out)
+	if err := json.Unmarshal([]byte(removed), &out); err != nil {
+		return nil, false, fmt.Errorf("erasure %s, step %s: recorded counts: %w", erasureID, step, err)
+	}
 	return out, true, nil
 }
 
@@ -342,9 +353,9 @@ func (s *Store) ErasureSteps() []ErasureStep {
 			{"webhook_messages", "DELETE FROM webhook_messages WHERE account_id IN " + inBatch + " RETURNING account_id"},
 		}},
 		{"sellers", "database: seller violations, notices, fines, fees (anonymised) and performance", []eraseStmt{
-			{"seller_violations_anonymised", "UPDATE seller_violations SET note = '', evidence = '', withdraw_note = '', outcome = '{}' WHERE seller_id IN " + inBatch + " RETURNING seller_id"},
+			{"seller_violations_anonymised", "UPDATE seller_violations SET case_id = '', note = '', evidence = '', withdraw_note = '', outcome = '{}' WHERE seller_id IN " + inBatch + " RETURNING seller_id"},
 			{"seller_notices_anonymised", "UPDATE seller_notices SET text = '', payload = '{}' WHERE seller_id IN " + inBatch + " RETURNING seller_id"},
-			{"seller_fines_anonymised", "UPDATE seller_fines SET reason = '' WHERE seller_id IN " + inBatch + " RETURNING seller_id"},
+			{"seller_fines_anonymised", "UPDATE seller_fines SET case_id = '', reason = '' WHERE seller_id IN " + inBatch + " RETURNING seller_id"},
 			{"seller_fees_anonymised", "UPDATE seller_fees SET description = '', payment_ref = '' WHERE seller_id IN " + inBatch + " RETURNING seller_id"},
 			{"seller_perf_warnings", "DELETE FROM seller_perf_warnings WHERE seller_id IN " + inBatch + " RETURNING seller_id"},
 			{"seller_perf_days", "DELETE FROM seller_perf_days WHERE seller_id IN " + inBatch + " RETURNING seller_id"},
@@ -612,6 +623,9 @@ func (s *Store) ErasureDeadlines(ctx context.Context, now time.Time, limit int) 
 			*q.out = append(*q.out, id)
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, nil, translate(err)
+		}
 	}
 	return unconfirmed, retentionOver, nil
 }

@@ -10,7 +10,9 @@ import (
 	"standing/jobs"
 )
 
-// enqueue writes a job in the transaction; it runs only if the transaction commits.
+// enqueue writes a job in the transaction; it runs only if the transaction commits. A job
+// whose dedupe key a pending or running job holds already is not written again, and then
+// the workers are not woken for it.
 func (t *tx) enqueue(j jobs.Job) error {
 	if j.ID == "" {
 		j.ID = standing.NewID("job", t.now)
@@ -24,10 +26,10 @@ func (t *tx) enqueue(j jobs.Job) error {
 	if len(j.Payload) == 0 {
 		j.Payload = []byte("{}")
 	}
-	_, err := t.exec(`INSERT INTO jobs (id, kind, dedupe_key, payload, run_at, state, attempts, max_attempts, created_at, updated_at)
+	inserted, err := changedRows(t.exec(`INSERT INTO jobs (id, kind, dedupe_key, payload, run_at, state, attempts, max_attempts, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		j.ID, j.Kind, nullString(j.DedupeKey), string(j.Payload), ts(j.RunAt), j.MaxAttempts, ts(t.now), ts(t.now))
-	if err == nil {
+		j.ID, j.Kind, nullString(j.DedupeKey), string(j.Payload), ts(j.RunAt), j.MaxAttempts, ts(t.now), ts(t.now)))
+	if inserted {
 		t.queued = true
 	}
 	return err

@@ -90,6 +90,9 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		applied[v] = true
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
 	var done []string
 	for _, m := range ms {
 		if applied[m.Version] {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,22 +33,28 @@ func (t *tx) notifyChanges() error {
 // ListenChanges calls changed with the accounts other processes (and this one) changed,
 // until ctx ends. ready is closed once it listens (at once on SQLite, where one process
 // owns the database and there is nothing to listen to): what a cache loads after that is
-// kept fresh. It reconnects after an error; as notifications may have been missed
-// meanwhile, it then calls lost, which should drop the whole cache.
+// kept fresh. It reconnects after an error, which it logs, and closes ready when a later
+// attempt listens if the first did not; as notifications may have been missed meanwhile,
+// it then calls lost, which should drop the whole cache.
 func (s *Store) ListenChanges(ctx context.Context, changed func(ids []string), lost func(), ready chan<- struct{}) {
 	if s.dialect != Postgres {
 		close(ready)
 		return
 	}
-	backoff := time.Second
+	var once sync.Once
+	listening := func() { once.Do(func() { close(ready) }) }
+	backoff := s.listenRetry
 	for ctx.Err() == nil {
-		err := s.listen(ctx, changed, ready)
-		ready = nil
+		listened, err := s.listen(ctx, changed, listening)
 		if ctx.Err() != nil {
 			return
 		}
+		if listened {
+			backoff = s.listenRetry
+		}
+		s.log.Warn("listening for other processes' changes failed; trying again",
+			"err", err, "retry_in", backoff)
 		lost()
-		_ = err
 		select {
 		case <-ctx.Done():
 			return
@@ -59,22 +66,22 @@ func (s *Store) ListenChanges(ctx context.Context, changed func(ids []string), l
 	}
 }
 
-func (s *Store) listen(ctx context.Context, changed func(ids []string), ready chan<- struct{}) error {
+// listen listens on one connection until an error, which it returns; listened says it
+// got as far as listening, when it called listening.
+func (s *Store) listen(ctx context.Context, changed func(ids []string), listening func()) (listened bool, err error) {
 	conn, err := pgx.Connect(ctx, s.dsn)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, "LISTEN "+changeChannel); err != nil {
-		return err
+		return false, err
 	}
-	if ready != nil {
-		close(ready)
-	}
+	listening()
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
-			return err
+			return true, err
 		}
 		changed(strings.Split(n.Payload, ","))
 	}

@@ -295,11 +295,11 @@ func (t *tx) applySanctions(a standing.Account, out *penalty.Recorded) error {
 // announced closure (penalty.Notice.NoticeRestriction).
 const closureNoticeKind = "closure_notice"
 
-// closedBy returns the id of an active store closure among the standing's restrictions.
+// closedBy returns the id of an active store closure (penalty.IsClosure) among the
+// standing's restrictions.
 func closedBy(st *standing.Standing, now time.Time) string {
-	closure := penalty.ClosureKeeps.Complement()
 	for _, r := range st.Restrictions {
-		if r.ReasonCode == standing.ReasonSellerViolation && r.EndsAt == nil && r.Removes == closure && r.ActiveAt(now) {
+		if penalty.IsClosure(r) && r.ActiveAt(now) {
 			return r.ID
 		}
 	}
@@ -631,7 +631,8 @@ func (s *Store) RecordFee(ctx context.Context, sellerID string, n penalty.NewFee
 		if err := t.enqueue(jobs.Job{Kind: JobSellerFeeOverdue, DedupeKey: "seller.fee:" + f.ID, Payload: payload, RunAt: f.GraceEndsAt}); err != nil {
 			return err
 		}
-		if err := t.audit(standing.AuditEntry{AccountID: a.ID, Actor: actor, Action: standing.AuditSellerFee, SubjectID: f.ID, Reason: f.Words()}); err != nil {
+		if err := t.audit(standing.AuditEntry{AccountID: a.ID, Actor: actor, Action: standing.AuditSellerFee, SubjectID: f.ID,
+			Reason: feeAmount(f), Personal: f.Description}); err != nil {
 			return err
 		}
 		text := fmt.Sprintf("Hello,\n\nA platform fee %s is due on %s. If it is not paid by %s, listing products and receiving orders pause until the payment is reported.\n\nYour seller dashboard: %s/seller\n",
@@ -699,7 +700,8 @@ func (s *Store) PayFee(ctx context.Context, ref string, pay penalty.FeePayment) 
 				}
 			}
 		}
-		if err := t.audit(standing.AuditEntry{AccountID: f.SellerID, Actor: pay.Actor, Action: standing.AuditSellerFeePaid, SubjectID: f.ID, Reason: f.Words()}); err != nil {
+		if err := t.audit(standing.AuditEntry{AccountID: f.SellerID, Actor: pay.Actor, Action: standing.AuditSellerFeePaid, SubjectID: f.ID,
+			Reason: feeAmount(f), Personal: f.Description}); err != nil {
 			return err
 		}
 		f.PaidAt, f.PaymentRef = &pay.PaidAt, pay.Reference
@@ -950,7 +952,7 @@ func (s *Store) SellerStanding(ctx context.Context, sellerID string) (penalty.Se
 				}
 			}
 			if kind == "" {
-				kind = sanctionKindOf(r.Removes, r.EndsAt)
+				kind = sanctionKindOf(r)
 			}
 			as := penalty.ActiveSanction{RestrictionID: r.ID, Kind: kind, Ledger: ledger, LedgerTitle: titles[ledger],
 				ViolationID: violationID, FeeID: feeID, Title: r.Title, Message: r.Message, Removes: r.Removes,
@@ -998,13 +1000,20 @@ func (s *Store) SellerStanding(ctx context.Context, sellerID string) (penalty.Se
 	return out, nil
 }
 
+// feeAmount is what an audit entry of a fee says in its chained reason: the amount. The
+// description is free text the marketplace wrote (it may name the seller), so it goes in
+// the entry's personal data, which an erasure clears without breaking the chain.
+func feeAmount(f penalty.Fee) string {
+	return standing.Money{Currency: f.Currency, Amount: f.Amount}.String()
+}
+
 // sanctionKindOf names a seller_violation restriction made outside the penalty logic (by a
-// reviewer through the API) from what it removes.
-func sanctionKindOf(removes standing.CapabilitySet, ends *time.Time) string {
+// reviewer through the API) from what it removes; a closure is what penalty.IsClosure says.
+func sanctionKindOf(r standing.Restriction) string {
 	switch {
-	case removes == penalty.ClosureKeeps.Complement() && ends == nil:
+	case penalty.IsClosure(r):
 		return penalty.KindClosure
-	case removes == standing.CapSet(standing.CapListProducts):
+	case r.Removes == standing.CapSet(standing.CapListProducts):
 		return penalty.KindListingLimit
 	}
 	return penalty.KindSuspension

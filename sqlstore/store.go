@@ -9,9 +9,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,6 +56,9 @@ type Store struct {
 	sendMail bool
 	// baseURL is the public URL links in mail point to.
 	baseURL string
+	log     *slog.Logger
+	// listenRetry is the first wait before ListenChanges connects again.
+	listenRetry time.Duration
 
 	mu        sync.RWMutex
 	listeners []func(accountIDs []string)
@@ -107,6 +112,9 @@ type Options struct {
 	SendMail bool
 	// BaseURL is the public URL links in mail point to.
 	BaseURL string
+	// Log receives what the store's background work (ListenChanges) cannot return;
+	// nil means slog.Default().
+	Log *slog.Logger
 }
 
 // Open opens the database at dsn: a postgres:// URL, or a path (or sqlite: URL) of an
@@ -119,7 +127,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		p := standing.DefaultPolicy()
 		opts.Policy = func() *standing.Policy { return p }
 	}
-	s := &Store{clock: opts.Clock, policy: opts.Policy, dsn: dsn, sendMail: opts.SendMail, baseURL: strings.TrimSuffix(opts.BaseURL, "/")}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	s := &Store{clock: opts.Clock, policy: opts.Policy, dsn: dsn, sendMail: opts.SendMail, baseURL: strings.TrimSuffix(opts.BaseURL, "/"),
+		log: opts.Log, listenRetry: time.Second}
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		s.dialect = Postgres
@@ -302,7 +314,8 @@ func (t *tx) queryRow(query string, args ...any) *sql.Row {
 // touch records that the standing of accountID changed in this transaction.
 func (t *tx) touch(accountID string) { t.changed = append(t.changed, accountID) }
 
-// write runs fn in one write transaction and, after commit, tells the listeners.
+// write runs fn in one write transaction and, after commit, tells the listeners. Whatever
+// ends fn, an error or a panic, the transaction is rolled back and its connection freed.
 func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -310,16 +323,16 @@ func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
 	}
 	t := &tx{Tx: sqlTx, s: s, ctx: ctx, now: s.clock.Now().Truncate(time.Microsecond)}
 	defer s.preparePending(ctx, t)
+	// Deferred last so that it runs first: preparing needs the write connection the
+	// transaction holds. After Commit it does nothing.
+	defer sqlTx.Rollback()
 	if err := fn(t); err != nil {
-		_ = sqlTx.Rollback()
 		return translate(err)
 	}
 	if err := t.flushAudit(); err != nil {
-		_ = sqlTx.Rollback()
 		return translate(err)
 	}
 	if err := t.notifyChanges(); err != nil {
-		_ = sqlTx.Rollback()
 		return translate(err)
 	}
 	if err := sqlTx.Commit(); err != nil {
@@ -394,7 +407,8 @@ func translate(err error) error {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 			return fmt.Errorf("%w: %v", errUnique, err)
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-			return fmt.Errorf("%w: %v", errForeignKey, err)
+			// SQLite does not say which reference failed.
+			return &foreignKeyError{err: err}
 		}
 	}
 	var pe *pgconn.PgError
@@ -403,11 +417,54 @@ func translate(err error) error {
 		case "23505":
 			return fmt.Errorf("%w: %v", errUnique, err)
 		case "23503":
-			return fmt.Errorf("%w: %v", errForeignKey, err)
+			fk := &foreignKeyError{err: err}
+			if m := pgMissingKey.FindStringSubmatch(pe.Detail); m != nil {
+				fk.value, fk.table = m[2], m[3]
+			}
+			return fk
 		}
 	}
 	return err
 }
+
+// pgMissingKey reads PostgreSQL's detail of a foreign-key violation:
+// Key (account_id)=(acc_1) is not present in table "accounts".
+var pgMissingKey = regexp.MustCompile(`^Key \((.+)\)=\((.*)\) is not present in table "(.+)"`)
+
+// foreignKeyError is a write that refers to a row that does not exist: ENOTFOUND, naming
+// the row when the driver says which. A method that knows what its caller named (a
+// reviewer, an account) turns it into a message in the caller's words.
+type foreignKeyError struct {
+	err          error
+	table, value string // "" on SQLite
+}
+
+func (e *foreignKeyError) Error() string { return e.err.Error() }
+
+func (e *foreignKeyError) Unwrap() []error {
+	var msg string
+	if e.table != "" {
+		msg = fmt.Sprintf("there is no %s %q", tableWords(e.table), e.value)
+	} else {
+		msg = "something it refers to does not exist"
+	}
+	return []error{errForeignKey, standing.Errorf(standing.ENOTFOUND, "%s", msg)}
+}
+
+// tableWords names the rows of a table for people: "console user" for staff_users.
+func tableWords(table string) string {
+	switch table {
+	case "staff_users":
+		return "console user"
+	case "webhook_endpoints":
+		return "webhook endpoint"
+	case "webhook_messages":
+		return "webhook message"
+	}
+	return strings.ReplaceAll(strings.TrimSuffix(table, "s"), "_", " ")
+}
+
+func isForeignKey(err error) bool { return errors.Is(translate(err), errForeignKey) }
 
 func isUnique(err error) bool { return errors.Is(translate(err), errUnique) }
 

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -76,7 +75,7 @@ func Retryable(err error) bool {
 // returned as a failed (retryable) delivery, since the specification asks senders not to
 // follow redirects. The Retry-After date form is read relative to ts, the attempt time.
 func Deliver(ctx context.Context, client *http.Client, url string, secrets []string, id string, ts time.Time, body []byte) (status int, err error) {
-	u, err := checkURL(url)
+	u, err := standing.ParseWebhookURL(url)
 	if err != nil {
 		return 0, err
 	}
@@ -129,17 +128,6 @@ func Deliver(ctx context.Context, client *http.Client, url string, secrets []str
 		RetryAfter: retryAfter(resp.Header.Get("Retry-After"), ts),
 		Err:        errors.New(http.StatusText(resp.StatusCode)),
 	}
-}
-
-func checkURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, standing.FieldErrorf(standing.EINVALID, "url", "a webhook endpoint is an http:// or https:// URL, not %q", raw)
-	}
-	if u.User != nil {
-		return nil, standing.FieldErrorf(standing.EINVALID, "url", "a webhook endpoint URL must not carry a user name or password")
-	}
-	return u, nil
 }
 
 // sameHostRedirect follows a redirect only to the first request's scheme and host, and only
