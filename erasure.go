@@ -1,6 +1,10 @@
 package standing
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+)
 
 // ErasureState is where a deletion request is.
 //
@@ -43,6 +47,32 @@ type Erasure struct {
 type Money struct {
 	Currency string `json:"currency"`
 	Amount   int64  `json:"amount"`
+}
+
+// String writes m for people, the currency code first as EU style writes it and the minor
+// units as two decimals: "EUR 12.50", "EUR -0.50", "USD 0.05". Marketplaces report every
+// amount in its currency's minor unit, so a currency without one (JPY) shows the reported
+// units over 100 all the same. It is the one money formatter: words for people about
+// wallets, fines and fees all come from here.
+func (m Money) String() string {
+	sign, n := "", uint64(m.Amount)
+	if m.Amount < 0 {
+		sign, n = "-", uint64(-(m.Amount+1))+1 // no overflow at math.MinInt64
+	}
+	minor := strconv.FormatUint(n%100, 10)
+	if len(minor) == 1 {
+		minor = "0" + minor
+	}
+	return strings.TrimSpace(m.Currency + " " + sign + strconv.FormatUint(n/100, 10) + "." + minor)
+}
+
+// MoneyWords writes amounts for people: "EUR 12.50 and USD 3.00".
+func MoneyWords(ms []Money) string {
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = m.String()
+	}
+	return strings.Join(parts, " and ")
 }
 
 // Certificate says what an erasure removed where, what it kept and why, and what the

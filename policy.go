@@ -2,6 +2,7 @@ package standing
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,6 +56,10 @@ type DeletionPolicy struct {
 	AllowForfeit       bool     `yaml:"allow_forfeit" json:"allow_forfeit"`
 	BlockingOrderState []string `yaml:"blocking_order_states" json:"blocking_order_states"`
 	ConfirmationWait   Duration `yaml:"marketplace_confirmation_wait" json:"marketplace_confirmation_wait"`
+	// WalletURL is the marketplace's page where a person withdraws a balance or settles
+	// a debt: the deletion page links to it from the wallet preconditions. Empty: the
+	// wallet precondition points at the forfeit tick on the page itself.
+	WalletURL string `yaml:"wallet_url,omitempty" json:"wallet_url,omitempty"`
 }
 
 // EvidencePolicy holds the size limits of appeal evidence.
@@ -249,6 +254,11 @@ func (p *Policy) Validate() error {
 	}
 	if strings.TrimSpace(p.Deletion.Phrase) == "" {
 		return FieldErrorf(EINVALID, "deletion.phrase", "the deletion phrase must not be empty")
+	}
+	if u := p.Deletion.WalletURL; u != "" {
+		if parsed, err := url.Parse(u); err != nil || !(strings.HasPrefix(u, "/") || (parsed.Scheme == "https" || parsed.Scheme == "http") && parsed.Host != "") {
+			return FieldErrorf(EINVALID, "deletion.wallet_url", "deletion.wallet_url must be an http(s) URL or a path starting with /, not %q", u)
+		}
 	}
 	if p.SignIn.MinPasswordLength < 8 || p.SignIn.MaxPasswordLength < p.SignIn.MinPasswordLength {
 		return FieldErrorf(EINVALID, "sign_in.min_password_length", "passwords need a minimum length of at least 8 and a maximum above it")

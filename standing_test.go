@@ -1,6 +1,7 @@
 package standing_test
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -252,5 +253,35 @@ func TestNewIDMonotonic(t *testing.T) {
 			t.Fatalf("id %d = %s is not after %s", i, id, prev)
 		}
 		prev = id
+	}
+}
+
+func TestMoney(t *testing.T) {
+	for _, tt := range []struct {
+		m    standing.Money
+		want string
+	}{
+		{standing.Money{Currency: "EUR", Amount: 1250}, "EUR 12.50"},
+		{standing.Money{Currency: "EUR", Amount: -50}, "EUR -0.50"},
+		{standing.Money{Currency: "EUR", Amount: -1205}, "EUR -12.05"},
+		{standing.Money{Currency: "USD", Amount: 5}, "USD 0.05"},
+		{standing.Money{Currency: "USD", Amount: 0}, "USD 0.00"},
+		{standing.Money{Amount: 100}, "1.00"},
+		{standing.Money{Currency: "EUR", Amount: math.MinInt64}, "EUR -92233720368547758.08"},
+	} {
+		if got := tt.m.String(); got != tt.want {
+			t.Errorf("%#v.String() = %q, want %q", tt.m, got, tt.want)
+		}
+	}
+	if got := standing.MoneyWords([]standing.Money{{Currency: "EUR", Amount: 1250}, {Currency: "USD", Amount: -300}}); got != "EUR 12.50 and USD -3.00" {
+		t.Errorf("MoneyWords = %q", got)
+	}
+}
+
+// TestHashToken pins the stored form of secrets: sessions, links and API keys already
+// stored must still match after a change here.
+func TestHashToken(t *testing.T) {
+	if got, want := standing.HashToken("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"; got != want {
+		t.Errorf("HashToken(abc) = %s, want %s", got, want)
 	}
 }

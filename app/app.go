@@ -96,7 +96,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 			a.Clock = a.DevClock
 		}
 	}
-	a.Store, err = sqlstore.Open(ctx, cfg.StoreDSN(), sqlstore.Options{Clock: a.Clock, Policy: a.Policy, SendMail: cfg.SMTPURL != "", BaseURL: cfg.BaseURL})
+	a.Store, err = sqlstore.Open(ctx, cfg.StoreDSN(), sqlstore.Options{Clock: a.Clock, Policy: a.Policy, SendMail: cfg.SMTPURL != "", BaseURL: cfg.BaseURL, Log: log})
 	if err != nil {
 		return nil, err
 	}
@@ -129,8 +129,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		Keys: a.Store, Checker: a.Checker, Clock: a.Clock, Policy: a.Policy, Ready: a.Store.Ping,
 		Metrics: a.Metrics, Log: log, DevClock: a.DevClock,
 	}, extra...)
+	pages := a.pages.Handler() // one page mux behind every page pattern
 	for _, pattern := range a.pages.Patterns() {
-		a.API.Handle(pattern, a.pages.Handler())
+		a.API.Handle(pattern, pages)
 	}
 	a.registerMetrics()
 	return a, nil
@@ -140,7 +141,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 func (a *App) wirePages() error {
 	standingOf := func(ctx context.Context, id string) (*standing.Standing, error) { return a.Checker.Standing(ctx, id) }
 	pages, err := web.New(web.Deps{Auth: a.Auth, Appeals: a.Appeals, Erasure: a.Erasure, Accounts: a.Store, Restrictions: a.Store, Audit: a.Store,
-		Standing: standingOf, Mails: a.Store, Sellers: a.sellers, Orders: a.Store, Explain: a.explainRule, Clock: a.Clock, Policy: a.Policy, Log: a.Log, Dev: a.Config.Dev})
+		Standing: standingOf, Mails: a.Store, Sellers: a.sellers, Orders: a.Store, Explain: a.explainRule, Clock: a.Clock, Policy: a.Policy, Log: a.Log, Dev: a.Config.Dev,
+		SecureCookies: strings.HasPrefix(a.Config.BaseURL, "https://")})
 	if err != nil {
 		return err
 	}

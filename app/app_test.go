@@ -77,10 +77,18 @@ func (s *smtpSink) serve(t *testing.T, addr string) (string, func()) {
 	return ln.Addr().String(), func() { srv.Close() }
 }
 
-func TestMailOverSMTPWithRetries(t *testing.T) {
+// backends runs fn on SQLite and on PostgreSQL.
+func backends(t *testing.T, fn func(t *testing.T, postgres bool)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, false) })
+	t.Run("postgres", func(t *testing.T) { fn(t, true) })
+}
+
+func TestMailOverSMTPWithRetries(t *testing.T) { backends(t, testMailOverSMTPWithRetries) }
+
+func testMailOverSMTPWithRetries(t *testing.T, postgres bool) {
 	sink := &smtpSink{}
 	addr, stop := sink.serve(t, "127.0.0.1:0")
-	e := apptest.New(t, apptest.Options{Configure: func(c *config.Config) {
+	e := apptest.New(t, apptest.Options{Postgres: postgres, Configure: func(c *config.Config) {
 		c.SMTPURL, c.SMTPTLS, c.Dev = "smtp://"+addr, "none", false
 	}})
 	e.MustAPI("POST", "/v1/signup", map[string]any{"email": "smtp@example.com", "password": "a good long phrase", "role": "buyer"}, http.StatusAccepted)
@@ -131,13 +139,19 @@ func TestMailOverSMTPWithRetries(t *testing.T) {
 
 // TestDeadlineJobSurvivesRestart signs up, stops the app, starts a new one on the same
 // data, and watches the deadline pass there.
-func TestDeadlineJobSurvivesRestart(t *testing.T) {
+func TestDeadlineJobSurvivesRestart(t *testing.T) { backends(t, testDeadlineJobSurvivesRestart) }
+
+func testDeadlineJobSurvivesRestart(t *testing.T, postgres bool) {
 	ctx := context.Background()
 	dir := t.TempDir()
+	dsn := ""
+	if postgres {
+		dsn = standingtest.PostgresURL(t)
+	}
 	clock := standing.NewTestClock(standingtest.Start)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := func() *config.Config {
-		return &config.Config{Addr: "127.0.0.1:0", DataDir: dir, BaseURL: "http://standing.test"}
+		return &config.Config{Addr: "127.0.0.1:0", DataDir: dir, DatabaseURL: dsn, BaseURL: "http://standing.test"}
 	}
 	a1, err := app.New(ctx, cfg(), log, app.Options{Clock: clock})
 	if err != nil {
@@ -154,7 +168,14 @@ func TestDeadlineJobSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a2.Close()
-	clock.Advance(72 * time.Hour)
+	clock.Advance(72*time.Hour - time.Minute)
+	if _, err := a2.Runner.RunDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := a2.Store.Standing(ctx, acc.ID); err != nil || len(st.Restrictions) != 0 {
+		t.Fatalf("standing a minute before the deadline = %+v, %v", st, err)
+	}
+	clock.Advance(time.Minute)
 	if _, err := a2.Runner.RunDue(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func (a *App) wireAppeals() ([]httpapi.Route, error) {
 	a.Runner.Every("escalate late appeals", a.Appeals.Escalate)
 	a.Runner.Every("sweep unattached evidence", a.everyHour(a.Appeals.SweepStaged))
 	a.registerAppealMetrics()
-	return httpapi.AppealRoutes(httpapi.AppealDeps{Appeals: a.Appeals, Statements: a.Store, Policy: a.Policy}), nil
+	return httpapi.AppealRoutes(httpapi.AppealDeps{Appeals: a.Appeals, Statements: a.Store, Policy: a.Policy, Log: a.Log}), nil
 }
 
 // everyHour runs fn at most once an hour of the service clock.

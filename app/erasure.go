@@ -9,7 +9,7 @@ import (
 
 // wireErasure wires account deletion, the erasure jobs and tracking.
 func (a *App) wireErasure() ([]httpapi.Route, error) {
-	a.Erasure = erasure.New(a.Store, a.Blobs, a.Clock, a.Policy, a.Config.BaseURL)
+	a.Erasure = erasure.New(a.Store, a.Blobs, a.Policy, a.Config.BaseURL)
 	if n, err := strconv.Atoi(a.getenv("STANDING_TEST_CRASH_ERASURE")); err == nil && n > 0 {
 		a.Log.Warn("STANDING_TEST_CRASH_ERASURE is set: the process kills itself during an erasure (crash-recovery tests only)", "after_steps", n)
 		a.Erasure.CrashAfterSteps = n

@@ -1,10 +1,10 @@
 // Package erasure deletes accounts the way people and the law expect: a request checks the
 // preconditions (no order under way, no open dispute, no money left unless the person
-// gives it up) and the typed confirmation, ends access at once and gives support 24 hours
-// to restore by mistake; then a durable, resumable job erases every piece of personal data
-// in every store, keeps only what the law requires (anonymised, until its retention ends),
-// tells the marketplace to erase its copies, and leaves a certificate of what was erased
-// where and what was kept, why and until when.
+// gives it up, no money owed) and the typed confirmation, ends access at once and gives
+// support 24 hours to restore by mistake; then a durable, resumable job erases every piece
+// of personal data in every store, keeps only what the law requires (anonymised, until its
+// retention ends), tells the marketplace to erase its copies, and leaves a certificate of
+// what was erased where and what was kept, why and until when.
 package erasure
 
 import (
@@ -48,7 +48,6 @@ type Store interface {
 type Service struct {
 	store   Store
 	blobs   blob.Store
-	clock   standing.Clock
 	policy  func() *standing.Policy
 	baseURL string
 	// CrashAfterSteps, for tests of crash recovery, kills the process with SIGKILL after
@@ -57,12 +56,16 @@ type Service struct {
 }
 
 // New returns the erasure service.
-func New(store Store, blobs blob.Store, clock standing.Clock, policy func() *standing.Policy, baseURL string) *Service {
-	return &Service{store: store, blobs: blobs, clock: clock, policy: policy, baseURL: strings.TrimSuffix(baseURL, "/")}
+// Time comes from the job runner's passes (RunDue, Deadlines) and from the store's clock.
+func New(store Store, blobs blob.Store, policy func() *standing.Policy, baseURL string) *Service {
+	return &Service{store: store, blobs: blobs, policy: policy, baseURL: strings.TrimSuffix(baseURL, "/")}
 }
 
 // Preconditions checks what must hold before an account can be deleted, each with its own
-// message and where to fix it, and returns the non-zero wallet balances.
+// message and where to fix it, and returns the positive wallet balances: the money the
+// person may give up by ticking the forfeit box. A negative balance is money the person
+// owes; it is a precondition of its own ("debt") that no tick can waive, because a debt
+// is not the person's to give up — they settle it first.
 func (s *Service) Preconditions(ctx context.Context, accountID string) ([]standing.Precondition, []standing.Money, error) {
 	p := s.policy()
 	orders, disputes, err := s.store.OpenObligations(ctx, accountID, p.Deletion.BlockingOrderState)
@@ -73,10 +76,23 @@ func (s *Service) Preconditions(ctx context.Context, accountID string) ([]standi
 	if err != nil {
 		return nil, nil, err
 	}
+	var credit, debt []standing.Money
+	for _, m := range balances {
+		switch {
+		case m.Amount > 0:
+			credit = append(credit, m)
+		case m.Amount < 0:
+			debt = append(debt, standing.Money{Currency: m.Currency, Amount: -m.Amount})
+		}
+	}
 	pre := []standing.Precondition{
 		{Key: "orders", OK: orders == 0, FixURL: "/orders", Message: "No order is waiting for payment, paid or on its way."},
 		{Key: "disputes", OK: disputes == 0, FixURL: "/orders", Message: "No dispute is open."},
-		{Key: "wallet", OK: len(balances) == 0, Message: "Your wallet is empty."},
+		{Key: "wallet", OK: len(credit) == 0, FixURL: p.Deletion.WalletURL, Message: "Your wallet is empty."},
+		{Key: "debt", OK: len(debt) == 0, FixURL: p.Deletion.WalletURL, Message: "You owe the marketplace nothing."},
+	}
+	if pre[2].FixURL == "" && p.Deletion.AllowForfeit {
+		pre[2].FixURL = "#forfeit" // the tick on the deletion page
 	}
 	if orders > 0 {
 		pre[0].Message = fmt.Sprintf("%d of your orders are waiting for payment, paid or on their way. Wait until they are completed or cancel them first.", orders)
@@ -84,26 +100,13 @@ func (s *Service) Preconditions(ctx context.Context, accountID string) ([]standi
 	if disputes > 0 {
 		pre[1].Message = fmt.Sprintf("%d disputes are still open. Close or resolve them first.", disputes)
 	}
-	if len(balances) > 0 {
-		pre[2].Message = "Your wallet still holds " + MoneyWords(balances) + ". Withdraw it first, or tick that you give it up."
+	if len(credit) > 0 {
+		pre[2].Message = "Your wallet still holds " + standing.MoneyWords(credit) + ". Withdraw it first, or tick that you give it up."
 	}
-	return pre, balances, nil
-}
-
-// MoneyWords writes amounts for people: "12.50 EUR and 3.00 USD".
-func MoneyWords(ms []standing.Money) string {
-	var parts []string
-	for _, m := range ms {
-		parts = append(parts, fmt.Sprintf("%d.%02d %s", m.Amount/100, abs(m.Amount%100), m.Currency))
+	if len(debt) > 0 {
+		pre[3].Message = "Your wallet balance is below zero: you owe the marketplace " + standing.MoneyWords(debt) + ". Settle it first; a debt cannot be given up by deleting the account."
 	}
-	return strings.Join(parts, " and ")
-}
-
-func abs(n int64) int64 {
-	if n < 0 {
-		return -n
-	}
-	return n
+	return pre, credit, nil
 }
 
 // Request checks and records a deletion request. The person (or support for them) must
@@ -218,7 +221,7 @@ func (s *Service) RunDue(ctx context.Context, now time.Time) error {
 		if err != nil || len(due) == 0 {
 			return err
 		}
-		n, err := s.erase(ctx, due)
+		n, err := s.erase(ctx, due, now)
 		if err != nil {
 			return err
 		}
@@ -228,12 +231,12 @@ func (s *Service) RunDue(ctx context.Context, now time.Time) error {
 	}
 }
 
-// erase runs the erasures: for each, the evidence files first (the count is recorded
+// erase runs the erasures due at now: for each, the evidence files first (the count is recorded
 // before the deletion, and a rerun deletes what is left), then every table of all of them
 // in one transaction that records each step. A crash (or a kill -9) anywhere leaves each
 // erasure's tables either erased and recorded or untouched, so it simply runs again after a
 // restart, and the certificate's counts are those of the run that did the work.
-func (s *Service) erase(ctx context.Context, erasures []standing.Erasure) (int, error) {
+func (s *Service) erase(ctx context.Context, erasures []standing.Erasure, now time.Time) (int, error) {
 	var work []sqlstore.ErasureWork
 	files := map[string]map[string]int{}
 	done := 0
@@ -251,7 +254,7 @@ func (s *Service) erase(ctx context.Context, erasures []standing.Erasure) (int, 
 	toRecord := map[string]map[string]int{}
 	for _, e := range erasures {
 		id := e.ID
-		if e.State != standing.ErasureRunning && (e.State != standing.ErasureScheduled || s.clock.Now().Before(e.ScheduledFor)) {
+		if e.State != standing.ErasureRunning && (e.State != standing.ErasureScheduled || now.Before(e.ScheduledFor)) {
 			continue
 		}
 		due = append(due, e)
@@ -294,7 +297,6 @@ func (s *Service) erase(ctx context.Context, erasures []standing.Erasure) (int, 
 	steps := s.store.ErasureSteps()
 	p := s.policy()
 	return s.store.EraseBatch(ctx, work, steps, crash, func(e standing.Erasure, counts []map[string]int, deny string) (standing.Certificate, time.Time, time.Time) {
-		now := s.clock.Now()
 		retentionEnd := now.Add(p.Retention.Invoices.D())
 		cert := standing.Certificate{Forfeited: e.Forfeited,
 			Stores: []standing.StoreReport{{Store: "evidence files", Removed: files[e.ID]}}}
@@ -302,6 +304,12 @@ func (s *Service) erase(ctx context.Context, erasures []standing.Erasure) (int, 
 			cert.Stores = append(cert.Stores, standing.StoreReport{Store: step.Store, Removed: counts[i]})
 		}
 		cert.Kept = s.kept(retentionEnd, deny)
+		for i, step := range steps {
+			if step.Name == "sellers" && counts[i]["seller_violations_anonymised"]+counts[i]["seller_fines_anonymised"]+counts[i]["seller_fees_anonymised"] > 0 {
+				cert.Kept = append(cert.Kept, standing.KeptRecord{What: "The store's violations, sanctions, fines and fees, without notes, evidence, case references or descriptions",
+					Why: "Statements of reasons for the store's sanctions (EU DSA Art. 17 and 24(5)); fines and fees are accounting records (GDPR Art. 17(3)(b)); establishing or defending legal claims (GDPR Art. 17(3)(e))."})
+			}
+		}
 		return cert, now.Add(p.Deletion.ConfirmationWait.D()), retentionEnd
 	})
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"standing"
 	"standing/app/apptest"
+	"standing/config"
 )
 
 func backends(t *testing.T, fn func(t *testing.T, e *apptest.Env)) {
@@ -45,7 +48,7 @@ func TestPreconditions(t *testing.T) {
 		e.MustAPI("PATCH", "/v1/disputes/"+d, map[string]any{"status": "resolved", "outcome": "refunded"}, http.StatusOK)
 		e.MustAPI("POST", "/v1/accounts/"+buyer+"/wallet", map[string]any{"currency": "EUR", "balance": 1250}, http.StatusOK)
 		r = request(e, buyer, "leaving@example.com", false)
-		if r.Status != http.StatusConflict || r.JSON()["field"] != "forfeit_wallet" || !strings.Contains(r.JSON()["detail"].(string), "12.50 EUR") {
+		if r.Status != http.StatusConflict || r.JSON()["field"] != "forfeit_wallet" || !strings.Contains(r.JSON()["detail"].(string), "EUR 12.50") {
 			t.Fatalf("with money in the wallet = %d %s", r.Status, r.Body)
 		}
 		for _, bad := range []map[string]any{
@@ -72,6 +75,58 @@ func TestPreconditions(t *testing.T) {
 		cert := got["certificate"].(map[string]any)
 		if f := cert["forfeited"].([]any); len(f) != 1 || f[0].(map[string]any)["amount"] != 1250.0 {
 			t.Fatalf("certificate forfeited = %v", cert["forfeited"])
+		}
+	})
+}
+
+// TestDebtIsNotForfeited: a negative wallet balance is money the person owes. The
+// preconditions say so with the right sign, offer nothing to give up, and the forfeit tick
+// does not let the deletion through until the debt is settled.
+func TestDebtIsNotForfeited(t *testing.T) {
+	backends(t, func(t *testing.T, e *apptest.Env) {
+		buyer := e.CreateAccount("buyer", "owes@example.com")
+		e.MustAPI("POST", "/v1/accounts/"+buyer+"/wallet", map[string]any{"currency": "EUR", "balance": -50}, http.StatusOK)
+		pre, forfeitable, err := e.App.Erasure.Preconditions(context.Background(), buyer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(forfeitable) != 0 {
+			t.Errorf("a debt is offered to give up: %+v", forfeitable)
+		}
+		for _, c := range pre {
+			switch c.Key {
+			case "wallet":
+				if !c.OK {
+					t.Errorf("wallet precondition = %+v, want OK: nothing to give up", c)
+				}
+			case "debt":
+				if c.OK || !strings.Contains(c.Message, "you owe the marketplace EUR 0.50") {
+					t.Errorf("debt precondition = %+v", c)
+				}
+			}
+		}
+		for _, forfeit := range []bool{false, true} {
+			r := request(e, buyer, "owes@example.com", forfeit)
+			detail, _ := r.JSON()["detail"].(string)
+			if r.Status != http.StatusConflict || r.JSON()["field"] != "debt" || !strings.Contains(detail, "EUR 0.50") || strings.Contains(detail, "give it up") {
+				t.Fatalf("forfeit %v with a debt = %d %s", forfeit, r.Status, r.Body)
+			}
+		}
+		// A credit in one currency and a debt in another: the credit may be given up, the
+		// debt must still be settled.
+		e.MustAPI("POST", "/v1/accounts/"+buyer+"/wallet", map[string]any{"currency": "USD", "balance": 300}, http.StatusOK)
+		if r := request(e, buyer, "owes@example.com", true); r.Status != http.StatusConflict || r.JSON()["field"] != "debt" {
+			t.Fatalf("credit and debt = %d %s", r.Status, r.Body)
+		}
+		e.MustAPI("POST", "/v1/accounts/"+buyer+"/wallet", map[string]any{"currency": "EUR", "balance": 0}, http.StatusOK)
+		r := request(e, buyer, "owes@example.com", true)
+		if r.Status != http.StatusAccepted {
+			t.Fatalf("once settled = %d %s", r.Status, r.Body)
+		}
+		var er standing.Erasure
+		r.Decode(t, &er)
+		if len(er.Forfeited) != 1 || er.Forfeited[0] != (standing.Money{Currency: "USD", Amount: 300}) {
+			t.Fatalf("forfeited = %+v, want the USD credit only", er.Forfeited)
 		}
 	})
 }
@@ -146,4 +201,42 @@ func TestDenyListAfterFraud(t *testing.T) {
 		// The email itself is free again.
 		e.MustAPI("POST", "/v1/accounts", map[string]any{"role": "buyer", "email": "fraudster@example.com"}, http.StatusCreated)
 	})
+}
+
+// TestWalletPreconditionLinks: the wallet precondition points at the forfeit tick on the
+// deletion page by default, and both money preconditions at the marketplace's wallet page
+// when the policy names one.
+func TestWalletPreconditionLinks(t *testing.T) {
+	fixURLs := func(e *apptest.Env, id string) map[string]string {
+		t.Helper()
+		pre, _, err := e.App.Erasure.Preconditions(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, c := range pre {
+			out[c.Key] = c.FixURL
+		}
+		return out
+	}
+	e := apptest.New(t, apptest.Options{})
+	buyer := e.CreateAccount("buyer", "links@example.com")
+	if got := fixURLs(e, buyer); got["wallet"] != "#forfeit" || got["debt"] != "" || got["orders"] != "/orders" {
+		t.Fatalf("default fix links = %v", got)
+	}
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(policy, []byte("deletion:\n  wallet_url: https://shop.example/wallet\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e = apptest.New(t, apptest.Options{Configure: func(c *config.Config) { c.PolicyFile = policy }})
+	buyer = e.CreateAccount("buyer", "links@example.com")
+	if got := fixURLs(e, buyer); got["wallet"] != "https://shop.example/wallet" || got["debt"] != "https://shop.example/wallet" {
+		t.Fatalf("fix links with a wallet_url = %v", got)
+	}
+	if err := os.WriteFile(policy, []byte("deletion:\n  wallet_url: javascript:alert(1)\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := config.LoadPolicy(policy); err == nil || !strings.Contains(err.Error(), "deletion.wallet_url") {
+		t.Fatalf("a javascript: wallet_url = %v, want an error naming deletion.wallet_url", err)
+	}
 }

@@ -83,14 +83,24 @@ func testNoResidualData(t *testing.T, e *apptest.Env) {
 	seller := e.CreateAccount("seller", "seller@example.com")
 	erased, tracking := person(t, e, "zqxmarka", "203.0.113.77", seller)
 	person(t, e, "zqxmarkb", "198.51.100.23", seller)
+	// A seller with the seller area's free text: a violation's evidence and note, a fine, a
+	// fee, and the notices and mails they bring.
+	shop := e.MustAPI("POST", "/v1/accounts", map[string]any{"role": "seller", "email": "zqxmarkc@example.com", "lifecycle": "active",
+		"name": "zqxmarkc Shop"}, http.StatusCreated)["id"].(string)
+	e.MustAPI("POST", "/v1/violations", map[string]any{"seller_id": shop, "type": "late_shipment", "case_id": "C-zqxmarkc",
+		"evidence": "ticket of zqxmarkc", "note": "zqxmarkc shipped late"}, http.StatusCreated)
+	e.MustAPI("POST", "/v1/sellers/"+shop+"/fines", map[string]any{"amount": 500, "currency": "EUR", "reason": "zqxmarkc counterfeit", "case_id": "F-zqxmarkc"}, http.StatusCreated)
+	e.MustAPI("POST", "/v1/sellers/"+shop+"/fees", map[string]any{"description": "Fee of zqxmarkc's shop", "amount": 900, "currency": "EUR"}, http.StatusCreated)
 	e.RunJobs()
 
-	gone := []string{"zqxmarka", "203.0.113.77", "99900011", "9990 0011"}
+	gone := []string{"zqxmarka", "203.0.113.77", "99900011", "9990 0011", "zqxmarkc"}
 	kept := []string{"zqxmarkb", "198.51.100.23"}
 	if n := scan(t, e, gone[0]); n == 0 {
 		t.Fatal("the marker is nowhere before the erasure; the scan cannot see it")
 	}
 	r := e.MustAPI("POST", "/v1/accounts/"+erased+"/erasure", map[string]any{"confirm_email": "zqxmarka@example.com",
+		"phrase": "Deactivate my account", "reason": "Privacy concerns"}, http.StatusAccepted)
+	e.MustAPI("POST", "/v1/accounts/"+shop+"/erasure", map[string]any{"confirm_email": "zqxmarkc@example.com",
 		"phrase": "Deactivate my account", "reason": "Privacy concerns"}, http.StatusAccepted)
 	e.Advance("24h")
 	e.MustAPI("POST", "/v1/erasures/"+r["id"].(string)+"/confirmations", map[string]any{"erased": []string{"reviews", "messages"}}, http.StatusOK)
@@ -118,6 +128,14 @@ func testNoResidualData(t *testing.T, e *apptest.Env) {
 	cert := e.MustAPI("GET", "/v1/erasures/"+r["id"].(string), nil, 200)
 	if cert["state"] != "done" || cert["finished_at"] == nil {
 		t.Fatalf("erasure = %v", cert)
+	}
+	// What is kept of a store is on its certificate, and only on a seller's.
+	if kept := fmt.Sprint(cert["certificate"].(map[string]any)["kept"]); strings.Contains(kept, "The store's violations") {
+		t.Errorf("a buyer's certificate keeps store records: %s", kept)
+	}
+	shopErasure, err := e.App.Erasure.Latest(context.Background(), shop)
+	if err != nil || shopErasure.Certificate == nil || !strings.Contains(fmt.Sprint(shopErasure.Certificate.Kept), "The store's violations, sanctions, fines and fees") {
+		t.Errorf("the seller's certificate does not say what is kept of the store: %+v %v", shopErasure.Certificate, err)
 	}
 	if received == 0 {
 		t.Error("the webhook receiver got nothing; the test did not exercise webhook payloads")

@@ -141,7 +141,7 @@ func sanctionWords(s standing.Sanction) string {
 		return "a warning"
 	case KindFine:
 		if s.Amount > 0 {
-			return fmt.Sprintf("a fine of %s", amountWords(s.Amount))
+			return fmt.Sprintf("a fine of %s", standing.Money{Currency: FineCurrency, Amount: s.Amount})
 		}
 		return "a fine"
 	case KindListingLimit:
@@ -155,11 +155,6 @@ func sanctionWords(s standing.Sanction) string {
 		return "closure of the store"
 	}
 	return s.Kind
-}
-
-// amountWords writes minor units as major units with two decimals.
-func amountWords(minor int64) string {
-	return strconv.FormatInt(minor/100, 10) + "." + fmt.Sprintf("%02d", minor%100)
 }
 
 // durationWords writes d as "7 days", "1 day" or "36h0m0s".

@@ -43,7 +43,7 @@ type Fine struct {
 }
 
 // Words says the fine in plain words: "USD 25.00".
-func (f Fine) Words() string { return MoneyWords(f.Amount, f.Currency) }
+func (f Fine) Words() string { return standing.Money{Currency: f.Currency, Amount: f.Amount}.String() }
 
 // NewFine is a request to record a fine. Reports of the same case_id against one seller
 // are one fine.
@@ -126,7 +126,7 @@ func (f Fee) StateAt(now time.Time) string {
 
 // Words says the fee in plain words: `"Store deposit" of USD 100.00`.
 func (f Fee) Words() string {
-	return fmt.Sprintf("%q of %s", f.Description, MoneyWords(f.Amount, f.Currency))
+	return fmt.Sprintf("%q of %s", f.Description, standing.Money{Currency: f.Currency, Amount: f.Amount})
 }
 
 // MaxDescriptionLen bounds a fee's description.
@@ -213,17 +213,6 @@ func FeeRestriction(f Fee) *standing.NewRestriction {
 			f.Words(), standing.FormatTime(f.DueAt), standing.FormatTime(f.GraceEndsAt)),
 		Note: fmt.Sprintf("Unpaid platform fee %s (%s).", f.ID, f.Words()),
 	}
-}
-
-// MoneyWords writes minor units with their currency: "USD 25.00". Currencies without minor
-// units (JPY) still show two decimals of the reported minor units; marketplaces report
-// amounts in the currency's minor unit.
-func MoneyWords(minor int64, currency string) string {
-	sign := ""
-	if minor < 0 {
-		sign, minor = "-", -minor
-	}
-	return strings.TrimSpace(currency + " " + sign + amountWords(minor))
 }
 
 // Recorded is what recording one violation did: the Outcome of Apply and what the store

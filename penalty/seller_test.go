@@ -77,14 +77,6 @@ func TestFeeStateAndRestriction(t *testing.T) {
 	}
 }
 
-func TestMoneyWords(t *testing.T) {
-	for in, want := range map[int64]string{2500: "EUR 25.00", 5: "EUR 0.05", -120: "EUR -1.20"} {
-		if got := penalty.MoneyWords(in, "EUR"); got != want {
-			t.Errorf("MoneyWords(%d) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestClosureNoticeRestriction(t *testing.T) {
 	p := standing.DefaultPolicy()
 	p.EU.Enabled = true
