@@ -208,12 +208,18 @@ func (s *Service) Submit(ctx context.Context, na standing.NewAppeal) (standing.A
 	return s.store.SubmitAppeal(ctx, na, required)
 }
 
-// reasonOf finds the reason an appeal contests, to know which documents it needs. Errors
-// are left to the store, which checks ownership.
+// reasonOf finds the reason an appeal contests, to know which documents it needs: the
+// restriction's, or the closed order's (risk_review when the order kept none), as the form
+// asked for them. Errors are left to the store, which checks ownership.
 func (s *Service) reasonOf(ctx context.Context, na standing.NewAppeal) string {
-	if na.RestrictionID != "" {
+	switch {
+	case na.RestrictionID != "":
 		if r, err := s.store.Restriction(ctx, na.RestrictionID); err == nil && r.AccountID == na.AccountID {
 			return r.ReasonCode
+		}
+	case na.OrderID != "":
+		if o, err := s.ClosedOrder(ctx, na.AccountID, na.OrderID); err == nil {
+			return o.ReasonCode
 		}
 	}
 	return ""
@@ -444,15 +450,10 @@ func (s *Service) StaffSignIn(ctx context.Context, email, password string) (stri
 		return "", u, ErrStaffSignIn
 	}
 	token := "st_" + standing.RandomToken(32)
-	if err := s.store.CreateStaffSession(ctx, tokenHash(token), u.ID, s.clock.Now().Add(12*time.Hour).UnixMicro()); err != nil {
+	if err := s.store.CreateStaffSession(ctx, standing.HashToken(token), u.ID, s.clock.Now().Add(12*time.Hour).UnixMicro()); err != nil {
 		return "", u, err
 	}
 	return token, u, nil
-}
-
-func tokenHash(t string) string {
-	h := sha256.Sum256([]byte(t))
-	return hex.EncodeToString(h[:])
 }
 
 // StaffSession returns the staff user of a console session token.
@@ -460,7 +461,7 @@ func (s *Service) StaffSession(ctx context.Context, token string) (standing.Staf
 	if !strings.HasPrefix(token, "st_") {
 		return standing.StaffUser{}, standing.Errorf(standing.EUNAUTHORIZED, "Sign in to the console.")
 	}
-	u, err := s.store.StaffSession(ctx, tokenHash(token))
+	u, err := s.store.StaffSession(ctx, standing.HashToken(token))
 	if err != nil {
 		return u, standing.Errorf(standing.EUNAUTHORIZED, "Your console session ended. Sign in again.")
 	}
@@ -469,7 +470,7 @@ func (s *Service) StaffSession(ctx context.Context, token string) (standing.Staf
 
 // StaffSignOut ends a console session.
 func (s *Service) StaffSignOut(ctx context.Context, token string) error {
-	return s.store.RevokeStaffSession(ctx, tokenHash(token))
+	return s.store.RevokeStaffSession(ctx, standing.HashToken(token))
 }
 
 // Decide records a reviewer's decision and mails the person.

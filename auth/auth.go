@@ -7,8 +7,6 @@ package auth
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -71,13 +69,9 @@ const SessionCookie = "standing_session"
 // which, and it names the usual culprits.
 var ErrSignIn = standing.Errorf(standing.EUNAUTHORIZED, "The email or password is not right. Check that Caps Lock is off and that your keyboard is set to the language you used for the password, then try again. Forgot it? Reset your password.")
 
-// hash returns the hex SHA-256 of a secret.
-func hash(secret string) string {
-	h := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(h[:])
-}
-
-func codeHash(tokenID, code string) string { return hash(tokenID + ":" + code) }
+// codeHash is the stored form of a 6-digit code: tied to its token, whose attempts are
+// counted, since a code alone is easy to guess.
+func codeHash(tokenID, code string) string { return standing.HashToken(tokenID + ":" + code) }
 
 func newCode() string {
 	n, _ := rand.Int(rand.Reader, big.NewInt(1000000))
@@ -131,7 +125,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (string, error) {
 	now := s.clock.Now()
 	tok, m, code := s.verifyToken(p, now)
 	deadline := now.Add(p.VerificationDeadline.D())
-	m.To, m.Text = na.Email, verifyText(s.baseURL, m.Text, code, tok.ExpiresAt, &deadline)
+	m.To, m.Text = na.Email, verifyText(s.baseURL, m.Text, code, tok.ExpiresAt, &deadline, p.VerificationDeadline)
 	_, err := s.store.SignUp(ctx, na, tok, m, deadline, in.IP)
 	if standing.ErrorCode(err) == standing.ECONFLICT && standing.ErrorField(err) == "email" {
 		return na.Email, s.store.QueueMail(ctx, standing.Mail{To: na.Email, Kind: "signup_existing",
@@ -148,13 +142,15 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (string, error) {
 func (s *Service) verifyToken(p *standing.Policy, now time.Time) (standing.Token, standing.Mail, string) {
 	secret := standing.RandomToken(32)
 	code := newCode()
-	tok := standing.Token{ID: standing.NewID("tok", now), Kind: standing.TokenVerify, SecretHash: hash(secret),
+	tok := standing.Token{ID: standing.NewID("tok", now), Kind: standing.TokenVerify, SecretHash: standing.HashToken(secret),
 		CreatedAt: now, ExpiresAt: now.Add(p.SignIn.VerifyLinkLifetime.D())}
 	tok.CodeHash = codeHash(tok.ID, code)
 	return tok, standing.Mail{Kind: "verify", Subject: "Confirm your email address", Text: secret}, code
 }
 
-func verifyText(base, secret, code string, expires time.Time, deadline *time.Time) string {
+// verifyText is the confirmation mail; deadline, when the account has one, is within
+// (the policy's verification deadline) after sign-up.
+func verifyText(base, secret, code string, expires time.Time, deadline *time.Time, within standing.Duration) string {
 	var b strings.Builder
 	b.WriteString("Hello,\n\nPlease confirm your email address. Open this link:\n\n    ")
 	b.WriteString(base + "/verify?token=" + secret + "\n\n")
@@ -162,7 +158,7 @@ func verifyText(base, secret, code string, expires time.Time, deadline *time.Tim
 	b.WriteString("The link and the code work until " + standing.FormatTime(expires) + ". ")
 	if deadline != nil {
 		b.WriteString("If your email is not confirmed by " + standing.FormatTime(*deadline) +
-			" (72 hours after signing up), most of your account is paused until you confirm it. ")
+			" (" + within.Words() + " after signing up), most of your account is paused until you confirm it. ")
 	}
 	b.WriteString("\n\nIf you did not sign up, ignore this mail.\n")
 	return b.String()
@@ -174,7 +170,7 @@ func (s *Service) Confirm(ctx context.Context, secret string) (standing.Account,
 	if secret == "" || len(secret) > 200 {
 		return standing.Account{}, standing.FieldErrorf(standing.EINVALID, "token", "This confirmation link is incomplete. Open the whole link from the mail, or type the code instead.")
 	}
-	return s.store.ConfirmEmail(ctx, hash(secret), "", "", s.policy().SignIn.CodeAttempts)
+	return s.store.ConfirmEmail(ctx, standing.HashToken(secret), "", "", s.policy().SignIn.CodeAttempts)
 }
 
 // ConfirmCode checks a typed 6-digit code for the account with the email. An unknown email
@@ -231,7 +227,7 @@ func (s *Service) Resend(ctx context.Context, accountID, ip string) error {
 	tok, m, code := s.verifyToken(p, now)
 	tok.AccountID, m.AccountID, m.To = a.ID, a.ID, a.Email
 	m.Subject = "Your new confirmation link"
-	m.Text = verifyText(s.baseURL, m.Text, code, tok.ExpiresAt, nil)
+	m.Text = verifyText(s.baseURL, m.Text, code, tok.ExpiresAt, nil, p.VerificationDeadline)
 	return s.store.IssueToken(ctx, tok, m, standing.EventVerificationResent, ip)
 }
 
@@ -299,7 +295,7 @@ func (s *Service) SignIn(ctx context.Context, email, password, ip, userAgent str
 		return "", a, standing.Errorf(standing.EFORBIDDEN, "%s %s", d.Message, d.Remedy)
 	}
 	token := "ss_" + standing.RandomToken(32)
-	se := standing.Session{ID: hash(token), AccountID: a.ID, CreatedAt: now, ExpiresAt: now.Add(p.SignIn.SessionLifetime.D()), IP: ip, UserAgent: userAgent}
+	se := standing.Session{ID: standing.HashToken(token), AccountID: a.ID, CreatedAt: now, ExpiresAt: now.Add(p.SignIn.SessionLifetime.D()), IP: ip, UserAgent: userAgent}
 	if err := s.store.CreateSession(ctx, se); err != nil {
 		return "", a, err
 	}
@@ -345,7 +341,7 @@ func (s *Service) locked(ctx context.Context, accountID, ip string, limit int, n
 func (s *Service) fail(ctx context.Context, accountID, ip, email string) {
 	var attrs json.RawMessage
 	if accountID == "" && email != "" {
-		attrs, _ = json.Marshal(map[string]string{"unknown_email_hash": hash(email)[:16]})
+		attrs, _ = json.Marshal(map[string]string{"unknown_email_hash": standing.HashToken(email)[:16]})
 	}
 	_ = s.store.RecordEvent(ctx, standing.Event{AccountID: accountID, Type: standing.EventLoginFailed, IP: ip, Attributes: attrs})
 }
@@ -356,7 +352,7 @@ func (s *Service) Session(ctx context.Context, token string) (standing.Account, 
 	if !strings.HasPrefix(token, "ss_") {
 		return standing.Account{}, standing.Session{}, standing.Errorf(standing.EUNAUTHORIZED, "Sign in first.")
 	}
-	se, err := s.store.Session(ctx, hash(token))
+	se, err := s.store.Session(ctx, standing.HashToken(token))
 	if err != nil {
 		if standing.ErrorCode(err) == standing.ENOTFOUND {
 			return standing.Account{}, se, standing.Errorf(standing.EUNAUTHORIZED, "Your session ended. Sign in again.")
@@ -375,7 +371,7 @@ func (s *Service) SignOut(ctx context.Context, token string) error {
 	if token == "" {
 		return nil
 	}
-	return s.store.RevokeSession(ctx, hash(token))
+	return s.store.RevokeSession(ctx, standing.HashToken(token))
 }
 
 // RequestReset mails a password reset link if the email has an account; the answer is the
@@ -398,7 +394,7 @@ func (s *Service) RequestReset(ctx context.Context, email, ip string) error {
 	p := s.policy()
 	now := s.clock.Now()
 	secret := standing.RandomToken(32)
-	tok := standing.Token{ID: standing.NewID("tok", now), AccountID: a.ID, Kind: standing.TokenReset, SecretHash: hash(secret),
+	tok := standing.Token{ID: standing.NewID("tok", now), AccountID: a.ID, Kind: standing.TokenReset, SecretHash: standing.HashToken(secret),
 		CreatedAt: now, ExpiresAt: now.Add(p.SignIn.ResetLinkLifetime.D())}
 	m := standing.Mail{AccountID: a.ID, To: a.Email, Kind: "reset", Subject: "Set a new password",
 		Text: "Hello,\n\nSomeone — hopefully you — asked to set a new password for your account. Open this link to choose one:\n\n" +
@@ -419,7 +415,7 @@ func (s *Service) ResetPassword(ctx context.Context, secret, password string) (s
 	if err := ValidatePassword(p.SignIn, password, ""); err != nil {
 		return standing.Account{}, err
 	}
-	return s.store.ResetPassword(ctx, hash(secret), HashPassword(password), func(a standing.Account) standing.Mail {
+	return s.store.ResetPassword(ctx, standing.HashToken(secret), HashPassword(password), func(a standing.Account) standing.Mail {
 		return standing.Mail{AccountID: a.ID, To: a.Email, Kind: "password_changed", Subject: "Your password was changed",
 			Text: "Hello,\n\nThe password of your account was changed on " + standing.FormatTime(s.clock.Now()) +
 				" and every device was signed out.\n\nIf this wasn't you, set a new password now: " + s.baseURL + "/reset\n"}

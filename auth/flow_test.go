@@ -124,6 +124,8 @@ func TestCodesAndLinksRefused(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	signUp(t, e, "codes@example.com")
 	_, link, code := lastMail(t, e, "codes@example.com")
+	signUp(t, e, "slow@example.com")
+	_, _, slowCode := lastMail(t, e, "slow@example.com")
 	wrong := "000000"
 	if code == wrong {
 		wrong = "111111"
@@ -146,6 +148,11 @@ func TestCodesAndLinksRefused(t *testing.T) {
 	r := e.Do("POST", "/v1/verify", "", map[string]any{"token": tokenOf(link)})
 	if r.Status != http.StatusGone || !strings.Contains(r.JSON()["detail"].(string), "expired") {
 		t.Fatalf("expired link = %d %s", r.Status, r.Body)
+	}
+	// Codes expire with their link, even the right one.
+	r = e.Do("POST", "/v1/verify", "", map[string]any{"email": "slow@example.com", "code": slowCode})
+	if r.Status != http.StatusGone || !strings.Contains(r.JSON()["detail"].(string), "expired") {
+		t.Fatalf("expired code = %d %s", r.Status, r.Body)
 	}
 	for _, bad := range []map[string]any{{"token": "not-a-real-token"}, {"email": "codes@example.com", "code": "12ab56"}, {}} {
 		if r := e.Do("POST", "/v1/verify", "", bad); r.Status/100 != 4 {
@@ -278,7 +285,7 @@ func TestSignInLockoutPerIP(t *testing.T) {
 		}
 	}
 	r := e.API("POST", "/v1/sessions", map[string]any{"email": "someone@example.com", "password": "not the password"})
-	if r.Status != http.StatusTooManyRequests || !strings.Contains(r.JSON()["detail"].(string), "from your network") {
+	if d, _ := r.JSON()["detail"].(string); r.Status != http.StatusTooManyRequests || !strings.Contains(d, "from your network") || !strings.Contains(d, "paused until") {
 		t.Fatalf("after %d failures from one IP = %d %s", limit, r.Status, r.Body)
 	}
 	e.Advance("16m")

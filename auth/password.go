@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -56,9 +57,19 @@ func CheckPassword(hash, password string) bool {
 	if err != nil || len(want) == 0 {
 		return false
 	}
+	passwordWork.Add(int64(m) * int64(t))
 	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
+
+// passwordWork sums the cost (memory in KiB × passes) of every argon2id derivation run to
+// check a password.
+var passwordWork atomic.Int64
+
+// PasswordWork is the total cost (memory in KiB × passes) of the argon2id derivations run
+// so far to check passwords: what a wrong email and a wrong password must cost alike, so
+// that timing does not tell who has an account.
+func PasswordWork() int64 { return passwordWork.Load() }
 
 // dummyHash is checked against when no account matches an email, so that a wrong email
 // takes as long as a wrong password and timing does not tell whether an account exists.

@@ -43,7 +43,7 @@ func Flags(fs *flag.FlagSet, getenv func(string) string) *Config {
 	fs.StringVar(&c.Addr, "addr", env("STANDING_ADDR", "127.0.0.1:8080"), "listen address (STANDING_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", env("STANDING_DATA_DIR", "./standing-data"), "data folder: SQLite file, evidence, dev state (STANDING_DATA_DIR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("STANDING_DATABASE_URL", ""), "postgres://… to run on PostgreSQL; empty: SQLite in the data folder (STANDING_DATABASE_URL)")
-	fs.StringVar(&c.PolicyFile, "policy", env("STANDING_POLICY", ""), "policy file (YAML); empty: built-in defaults (STANDING_POLICY)")
+	fs.StringVar(&c.PolicyFile, "policy", env("STANDING_POLICY", ""), "policy file, YAML or TOML (.toml); empty: built-in defaults (STANDING_POLICY)")
 	dev := env("STANDING_DEV", "")
 	fs.BoolVar(&c.Dev, "dev", dev == "1" || dev == "true", "developer mode: /dev/mail and POST /dev/clock (STANDING_DEV=1)")
 	fs.StringVar(&c.BaseURL, "base-url", env("STANDING_BASE_URL", ""), "public URL used in links sent by mail (STANDING_BASE_URL)")

@@ -4,6 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -90,5 +92,74 @@ func TestConfigFromFlagsAndEnv(t *testing.T) {
 		if err := bad.Validate(); err == nil {
 			t.Errorf("Validate(%+v) accepted", bad)
 		}
+	}
+}
+
+// TestPolicyFileInTOML: a .toml policy file sets the same settings, by the same names, as
+// the YAML form, and its mistakes are named the same way.
+func TestPolicyFileInTOML(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, doc string) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	p, err := config.LoadPolicy(write("policy.toml", `
+erasure_grace = "48h"
+
+[evidence]
+photo_max = "5MB"
+
+[[reasons]]
+code = "risk_review"
+message = "Paused {until}."
+keeps = ["login", "view_orders"]
+
+[[reasons]]
+code = "counterfeit"
+title = "Counterfeit goods"
+applies_to = "seller"
+removes = ["list_products"]
+message = "Listing paused."
+remedy = "Appeal with invoices."
+appealable = true
+severity = 65
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.ErasureGrace.D().Hours() != 48 || p.Evidence.PhotoMax != 5<<20 || p.Evidence.PDFMax != 10<<20 {
+		t.Errorf("settings = %v %v %v", p.ErasureGrace, p.Evidence.PhotoMax, p.Evidence.PDFMax)
+	}
+	if r, _ := p.Reason("risk_review"); r.Message != "Paused {until}." || r.Removes.Has(standing.CapLogin) || !r.Removes.Has(standing.CapMessage) {
+		t.Errorf("risk_review after merge = %+v", r)
+	}
+	if c, ok := p.Reason("counterfeit"); !ok || c.Severity != 65 || !c.Removes.Has(standing.CapListProducts) {
+		t.Errorf("new reason = %+v, %v", c, ok)
+	}
+	if p.VerificationDeadline.D().Hours() != 72 {
+		t.Errorf("an unset setting lost its default: %v", p.VerificationDeadline)
+	}
+	if p, err := config.LoadPolicy(write("empty.toml", "")); err != nil || p.VerificationDeadline.D().Hours() != 72 {
+		t.Errorf("an empty TOML file = %v, %v; want the defaults", p, err)
+	}
+	for doc, want := range map[string]string{
+		`erasure_grace = "soon"`:                                          "soon",
+		`unknown_thing = 1`:                                               "unknown_thing",
+		"[appeals]\nescalate_at = 3":                                      "escalate_at",
+		"[[reasons]]\ncode = \"risk_review\"\ncolour = \"red\"":           "colour",
+		"[[reasons]]\ncode = \"x\"\nmessage = \"m\"\nremoves = [\"fly\"]": "fly",
+		`erasure_grace = `:                                                "not valid TOML",
+	} {
+		if _, err := config.LoadPolicy(write("bad.toml", doc)); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "bad.toml") {
+			t.Errorf("LoadPolicy(%q) = %v, want an error naming %q and the file", doc, err, want)
+		}
+	}
+	// The extension decides: the same words in a .yaml file are not TOML.
+	if _, err := config.LoadPolicy(write("policy.yaml", `erasure_grace = "48h"`)); err == nil {
+		t.Error("a .yaml file was read as TOML")
 	}
 }

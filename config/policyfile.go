@@ -4,17 +4,19 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/BurntSushi/toml"
 	"gopkg.in/yaml.v3"
 
 	"standing"
 )
 
-// LoadPolicy reads a policy file (YAML; JSON is YAML too) over the built-in defaults: a
-// setting the file leaves out keeps its default. Reasons are merged by code: an entry
-// with a built-in code changes only the fields it sets, a new code adds a reason. Unknown
-// settings are errors that name them.
+// LoadPolicy reads a policy file over the built-in defaults: TOML when its name ends in
+// .toml, YAML otherwise (JSON is YAML too). A setting the file leaves out keeps its
+// default. Reasons are merged by code: an entry with a built-in code changes only the
+// fields it sets, a new code adds a reason. Unknown settings are errors that name them.
 func LoadPolicy(path string) (*standing.Policy, error) {
 	p := standing.DefaultPolicy()
 	if path == "" {
@@ -24,10 +26,32 @@ func LoadPolicy(path string) (*standing.Policy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy file: %w", err)
 	}
-	if err := MergePolicy(p, b); err != nil {
+	merge := MergePolicy
+	if strings.EqualFold(filepath.Ext(path), ".toml") {
+		merge = MergePolicyTOML
+	}
+	if err := merge(p, b); err != nil {
 		return nil, fmt.Errorf("policy file %s: %w", path, err)
 	}
 	return p, nil
+}
+
+// MergePolicyTOML applies a policy document written in TOML to p and validates the result.
+// The settings and their names are the YAML form's: a TOML table is a YAML mapping, and
+// reasons are an array of tables ([[reasons]]).
+func MergePolicyTOML(p *standing.Policy, doc []byte) error {
+	var m map[string]any
+	if _, err := toml.Decode(string(doc), &m); err != nil {
+		return fmt.Errorf("not valid TOML: %w", err)
+	}
+	if len(m) == 0 {
+		return p.Validate()
+	}
+	y, err := yaml.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("policy TOML: %w", err)
+	}
+	return MergePolicy(p, y)
 }
 
 // MergePolicy applies a policy document to p and validates the result.
