@@ -25,6 +25,9 @@ type restrictionView struct {
 	ID, ReasonCode, Title, Message, Remedy, RemedyAction string
 	Removed, StillWorks, Until, ReviewBy                 string
 	Appealable, Severe                                   bool
+	// AppealID is the open appeal against it, shown instead of "Appeal"; AppealEnded says
+	// when the time to appeal ended, once it has.
+	AppealID, AppealEnded string
 }
 
 // requireAccount sends people who are not signed in to the sign-in page and back.
@@ -76,6 +79,14 @@ func (s *Server) accountData(r *http.Request, acc *standing.Account) (accountDat
 	if len(active) > 0 && st.Lifecycle != standing.LifecycleClosing {
 		d.LifecycleWords += " Some things are limited; see below."
 	}
+	openAppeal := map[string]string{}
+	if list, err := s.appealsOf(r, acc.ID); err == nil {
+		for _, a := range list {
+			if a.RestrictionID != "" && a.Status.Open() {
+				openAppeal[a.RestrictionID] = a.ID
+			}
+		}
+	}
 	for _, r := range active {
 		v := restrictionView{ID: r.ID, ReasonCode: r.ReasonCode, Title: r.Title, Message: r.Message, Remedy: r.Remedy,
 			Removed: r.Removes.Words(), StillWorks: r.Removes.Complement().Words(), Appealable: r.Appealable, Severe: r.Severity >= 80}
@@ -90,9 +101,18 @@ func (s *Server) accountData(r *http.Request, acc *standing.Account) (accountDat
 		} else {
 			v.Until = "Until it is lifted — by an appeal, a reviewer, or the remedy below."
 		}
-		if r.Appealable {
+		switch closes := p.AppealClosesAt(r.StartsAt); {
+		case !r.Appealable:
+		case openAppeal[r.ID] != "":
+			v.AppealID = openAppeal[r.ID]
+			v.ReviewBy = "You appealed; a person is reviewing it."
+		case now.After(closes):
+			v.AppealEnded = standing.FormatTime(closes)
+			v.ReviewBy = "The time to appeal this decision ended on " + v.AppealEnded + "."
+		default:
 			v.ReviewBy = "A person reviews every appeal. If you appeal now, you get an answer by " +
-				standing.FormatTime(now.Add(p.Appeals.ReviewTarget.D())) + " (within " + hours(p.Appeals.ReviewTarget.D()) + ")."
+				standing.FormatTime(now.Add(p.Appeals.ReviewTarget.D())) + " (within " + hours(p.Appeals.ReviewTarget.D()) + "). " +
+				"You can appeal until " + standing.FormatTime(closes) + "."
 		}
 		d.Restrictions = append(d.Restrictions, v)
 	}
@@ -108,6 +128,14 @@ func (s *Server) accountData(r *http.Request, acc *standing.Account) (accountDat
 		}
 	}
 	return d, nil
+}
+
+// appealsOf lists the account's appeals; none when the server runs without appeals.
+func (s *Server) appealsOf(r *http.Request, accountID string) ([]standing.Appeal, error) {
+	if s.d.Appeals == nil {
+		return nil, nil
+	}
+	return s.d.Appeals.AppealsOf(r.Context(), accountID)
 }
 
 func hours(d time.Duration) string { return fmt.Sprintf("%d hours", int(d.Hours())) }

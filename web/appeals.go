@@ -60,6 +60,9 @@ func (s *Server) appealTarget(r *http.Request, acc *standing.Account, restrictio
 		if !res.Appealable {
 			return d, "", standing.Errorf(standing.EINVALID, "“%s” cannot be appealed. What you can do: %s", res.Title, res.Remedy)
 		}
+		if closes := p.AppealClosesAt(res.StartsAt); s.d.Clock.Now().After(closes) {
+			return d, "", standing.Errorf(standing.EGONE, "The time to appeal “%s” ended on %s.", res.Title, standing.FormatTime(closes))
+		}
 		d.Title, d.Message, reason = res.Title, res.Message, res.ReasonCode
 	case orderID != "":
 		o, err := s.d.Appeals.ClosedOrder(r.Context(), acc.ID, orderID)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -83,7 +84,9 @@ func testAppealInTheBrowser(t *testing.T, e *apptest.Env) {
 	}
 	aid := appeals[0].ID
 	browsertest.Do(t, rb, click("#open-"+aid), waitFor("#evidence img"))
-	loaded, err := chromedp.Run(rb, chromedp.Evaluate[bool](`(() => { const i = document.querySelector("#evidence img"); return i.complete && i.naturalWidth > 0 })()`))
+	// The image element appears before its bytes arrive: wait (up to 10 s) for it to load.
+	loaded, err := chromedp.Run(rb, chromedp.Poll[bool](`(() => { const i = document.querySelector("#evidence img"); return i.complete && i.naturalWidth > 0 })()`,
+		chromedp.WithPollingTimeout(10*time.Second)))
 	if err != nil || !loaded {
 		t.Fatalf("the reviewer does not see the photo: %v %v", loaded, err)
 	}

@@ -13,7 +13,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"standing"
 	"standing/app/apptest"
 	"standing/config"
 	"standing/evidence/evidencetest"
@@ -218,5 +220,89 @@ func TestAppealFormLimits(t *testing.T) {
 	status, body = p.post(t, path, func(w *multipart.Writer) { w.WriteField("body", "More words.") })
 	if status != http.StatusSeeOther {
 		t.Errorf("a message = %d, want 303:\n%s", status, body)
+	}
+}
+
+// TestAccountAppealLinks: /account offers "Appeal" with the date the time to appeal ends;
+// once an appeal is open, "View appeal" instead (no form that ends in "you already
+// appealed"); once the time has ended, no button but the date it ended, and the form says
+// so before anything is typed or uploaded.
+func TestAccountAppealLinks(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	p := newAppealPoster(t, e, "links@example.com")
+	ctx := context.Background()
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := p.client.Get(e.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	second := e.MustAPI("POST", "/v1/accounts/"+p.account+"/restrictions", map[string]any{"reason_code": "buyer_complaints"}, http.StatusCreated)["id"].(string)
+	closes := e.App.Policy().AppealClosesAt(e.Clock.Now())
+	_, page := get("/account")
+	for _, want := range []string{`id="appeal-` + p.restriction + `"`, `id="appeal-` + second + `"`, "You can appeal until " + standing.FormatTime(closes)} {
+		if !strings.Contains(page, want) {
+			t.Fatalf("/account lacks %q", want)
+		}
+	}
+	a, err := e.App.Appeals.Submit(ctx, standing.NewAppeal{AccountID: p.account, RestrictionID: p.restriction, Statement: "The disputes were right."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, page = get("/account")
+	if !strings.Contains(page, `href="/appeals/`+a.ID+`" id="view-appeal-`+p.restriction+`"`) || strings.Contains(page, `id="appeal-`+p.restriction+`"`) {
+		t.Fatalf("/account after appealing does not point to the appeal %s", a.ID)
+	}
+	// Past the end of the time to appeal (the session is kept alive by a fresh sign-in).
+	if err := e.Clock.Advance(closes.Sub(e.Clock.Now()) + time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := e.App.Auth.SignIn(ctx, "links@example.com", "a buyer's appeal phrase", "127.0.0.1", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(e.URL)
+	p.client.Jar.SetCookies(u, []*http.Cookie{{Name: "standing_session", Value: token, Path: "/"}})
+	_, page = get("/account")
+	if strings.Contains(page, `id="appeal-`+second+`"`) || !strings.Contains(page, "ended on "+standing.FormatTime(closes)) {
+		t.Fatalf("/account after the time to appeal still offers it, or does not say when it ended")
+	}
+	if status, page := get("/appeals/new?restriction=" + second); status != http.StatusGone || !strings.Contains(page, "ended on "+standing.FormatTime(closes)) {
+		t.Fatalf("the form after the time to appeal = %d", status)
+	}
+}
+
+// TestOrdersListStatusAndDisputes: /orders lists the person's orders with their status in
+// words and their disputes, and no one else's.
+func TestOrdersListStatusAndDisputes(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	p := newAppealPoster(t, e, "orders@example.com")
+	seller := e.CreateAccount("seller", "shop@example.com")
+	other := e.CreateAccount("buyer", "other@example.com")
+	order := func(buyer string) string {
+		return e.MustAPI("POST", "/v1/orders", map[string]any{"buyer_id": buyer, "seller_id": seller, "amount": 1250, "currency": "EUR", "status": "paid"}, http.StatusCreated)["id"].(string)
+	}
+	mine, theirs := order(p.account), order(other)
+	e.MustAPI("POST", "/v1/disputes", map[string]any{"order_id": mine, "reason": "not_received"}, http.StatusCreated)
+	resp, err := p.client.Get(e.URL + "/orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(b)
+	i := strings.Index(page, `id="order-`+mine+`"`)
+	if resp.StatusCode != 200 || i < 0 || strings.Contains(page, theirs) {
+		t.Fatalf("/orders = %d; own order shown: %v; another buyer's shown: %v", resp.StatusCode, i >= 0, strings.Contains(page, theirs))
+	}
+	card := page[i : i+strings.Index(page[i:], "</div>")]
+	for _, want := range []string{`data-status="paid"`, "Paid, being prepared", "12.50 EUR", "<dt>Dispute</dt><dd>open"} {
+		if !strings.Contains(card, want) {
+			t.Errorf("the order's card lacks %q:\n%s", want, card)
+		}
 	}
 }

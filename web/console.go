@@ -41,7 +41,7 @@ func (s *Server) consoleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: consoleCookie, Value: token, Path: "/console", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, Expires: time.Now().Add(12 * time.Hour)})
+		SameSite: http.SameSiteStrictMode, Secure: s.secure(r), MaxAge: s.maxAge(s.d.Clock.Now().Add(12 * time.Hour))})
 	next := r.PostFormValue("next")
 	if !strings.HasPrefix(next, "/console") {
 		next = "/console"
@@ -54,7 +54,8 @@ func (s *Server) consoleLogout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(consoleCookie); err == nil {
 		_ = s.d.Appeals.StaffSignOut(r.Context(), c.Value)
 	}
-	http.SetCookie(w, &http.Cookie{Name: consoleCookie, Value: "", Path: "/console", MaxAge: -1, HttpOnly: true})
+	http.SetCookie(w, &http.Cookie{Name: consoleCookie, Value: "", Path: "/console", MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: s.secure(r)})
 	http.Redirect(w, r, "/console/login", http.StatusSeeOther)
 }
 
@@ -71,8 +72,15 @@ func (s *Server) consoleQueue(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	f := standing.QueueFilter{Status: standing.AppealStatus(q.Get("status")), ReasonCode: q.Get("reason"), Limit: 100}
+	bad := ""
 	if f.Status != "" && !f.Status.Valid() {
-		f.Status = ""
+		bad = "There is no appeal status “" + shorten(string(f.Status), 40) + "”; filter by submitted, in_review or needs_info."
+	} else if _, ok := s.d.Policy().Reason(f.ReasonCode); f.ReasonCode != "" && !ok {
+		bad = "There is no reason “" + shorten(f.ReasonCode, 40) + "” in the catalog; choose one from the list."
+	}
+	if bad != "" {
+		s.renderPage(w, r, http.StatusUnprocessableEntity, "message", "Queue", &page{Staff: u, Error: bad, Data: message{Link: &link{Href: "/console", Label: "Back to the queue"}}})
+		return
 	}
 	if q.Get("mine") == "1" {
 		f.AssignedTo = u.ID
@@ -162,8 +170,22 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, u *standing.
 		"Due": standing.FormatTime(a.DueAt), "Open": a.Status.Open(), "NearBreach": a.EscalatedAt != nil,
 		"Breached": a.BreachedAt != nil || !s.d.Clock.Now().Before(a.BreachAt), "Assigned": s.staffNames(r)[a.AssignedTo],
 		"NeedsTwo": a.ReasonCode == standing.ReasonFraudConfirmed}
-	if a.RestrictionID != "" {
-		if res, err := s.d.Restrictions.Restriction(r.Context(), a.RestrictionID); err == nil {
+	// The decision appealed: the restriction, or the one the rule made when it closed the
+	// order (with the order's words to the buyer).
+	restrictionID := a.RestrictionID
+	if a.OrderID != "" && s.d.Orders != nil {
+		if o, err := s.d.Orders.Order(r.Context(), a.OrderID); err == nil && o.BuyerID == a.AccountID {
+			data["Order"] = o
+			if s.d.Explain != nil && o.ClosedRuleID != "" {
+				data["Explanation"] = s.d.Explain(r.Context(), o.ClosedRuleID, a.AccountID)
+			}
+			if restrictionID == "" {
+				restrictionID = o.ClosedRestrictionID
+			}
+		}
+	}
+	if restrictionID != "" {
+		if res, err := s.d.Restrictions.Restriction(r.Context(), restrictionID); err == nil {
 			data["Restriction"] = res
 			if s.d.Explain != nil && res.RuleID != "" {
 				data["Explanation"] = s.d.Explain(r.Context(), res.RuleID, res.AccountID)

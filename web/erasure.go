@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"standing"
-	"standing/erasure"
 )
 
 type deleteData struct {
@@ -24,7 +23,7 @@ func (s *Server) deleteData(r *http.Request, acc *standing.Account) (deleteData,
 	d := deleteData{EraseAt: standing.FormatTime(s.d.Clock.Now().Add(p.ErasureGrace.D())), Grace: hours(p.ErasureGrace.D()),
 		Phrase: p.Deletion.Phrase, Preconditions: pre, Reasons: p.Deletion.Reasons, InvoiceYears: int(p.Retention.Invoices.D().Hours() / 24 / 365)}
 	if len(balances) > 0 {
-		d.Balance = erasure.MoneyWords(balances)
+		d.Balance = standing.MoneyWords(balances)
 	}
 	return d, nil
 }
@@ -64,7 +63,7 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		s.renderPage(w, r, statusFor(err), "account_delete", "Delete your account", &page{Account: acc, Form: form, FieldErrors: fe, Error: msg, Data: d})
 		return
 	}
-	clearSession(w, r)
+	s.clearSession(w, r)
 	s.renderPage(w, r, http.StatusOK, "message", "Your account will be deleted", &page{Account: nil, Staff: nil, Data: message{
 		Text: "You are signed out everywhere. Your personal data will be erased on " + standing.FormatTime(e.ScheduledFor) +
 			". Changed your mind? Contact support before then and we can restore the account."}})

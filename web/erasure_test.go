@@ -183,3 +183,106 @@ func TestTrackPageErrors(t *testing.T) {
 		t.Errorf("a database failure = %d, want 500 saying it is ours:\n%s", status, body)
 	}
 }
+
+// TestConsoleDeleteByMail: support requests a deletion the person asked for by mail. The
+// preconditions apply, each with its own message; only an admin can override them, and
+// the note is recorded with the request.
+func TestConsoleDeleteByMail(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	buyer := e.CreateAccount("buyer", "by-mail@example.com")
+	seller := e.CreateAccount("seller", "by-mail-shop@example.com")
+	e.MustAPI("POST", "/v1/orders", map[string]any{"buyer_id": buyer, "seller_id": seller, "amount": 1200, "currency": "EUR", "status": "paid"}, http.StatusCreated)
+	ctx := context.Background()
+	for _, s := range []struct {
+		email string
+		role  standing.StaffRole
+	}{{"rev@example.com", standing.RoleReviewer}, {"adm@example.com", standing.RoleAdmin}} {
+		if _, err := e.App.Appeals.CreateStaff(ctx, s.email, string(s.role), s.role, "a staff member's passphrase"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client := func(email string) *formClient {
+		c := newFormClient(t, e)
+		if status, _, _ := c.post("/console/login", "/console/login", url.Values{"email": {email}, "password": {"a staff member's passphrase"}}); status != http.StatusSeeOther {
+			t.Fatalf("console sign-in of %s = %d", email, status)
+		}
+		return c
+	}
+	page := "/console/accounts?q=by-mail@example.com"
+	form := url.Values{"confirm_email": {"by-mail@example.com"}, "phrase": {"Deactivate my account"}, "reason": {"Other"}}
+	rev := client("rev@example.com")
+	if _, _, body := rev.get(page); !strings.Contains(body, `id="support-delete"`) || strings.Contains(body, `id="override"`) {
+		t.Fatalf("a reviewer's account page: the deletion form, without the override:\n%s", body)
+	}
+	if status, _, body := rev.post(page, "/console/accounts/"+buyer+"/delete", form); status != http.StatusConflict || !strings.Contains(body, "on their way") {
+		t.Fatalf("support deletes with an order under way = %d:\n%s", status, body)
+	}
+	withNote := url.Values{"override": {"Asked by mail on 20 Nov; the parcel was lost and refunded."}}
+	for k, v := range form {
+		withNote[k] = v
+	}
+	if status, _, body := rev.post(page, "/console/accounts/"+buyer+"/delete", withNote); status != http.StatusForbidden || !strings.Contains(body, "Only an admin") {
+		t.Fatalf("a reviewer's override = %d:\n%s", status, body)
+	}
+	if acc := e.MustAPI("GET", "/v1/accounts/"+buyer, nil, http.StatusOK); acc["lifecycle"] != "active" {
+		t.Fatalf("refused requests changed the account: %v", acc["lifecycle"])
+	}
+	adm := client("adm@example.com")
+	if status, _, body := adm.post(page, "/console/accounts/"+buyer+"/delete", withNote); status != http.StatusOK || !strings.Contains(body, "Deletion requested") {
+		t.Fatalf("an admin's override = %d:\n%s", status, body)
+	}
+	er, err := e.App.Erasure.Latest(ctx, buyer)
+	if err != nil || er.Override != "admin: Asked by mail on 20 Nov; the parcel was lost and refunded." || er.RequestedBy != "support:admin" {
+		t.Fatalf("the request = %+v %v", er, err)
+	}
+	if acc := e.MustAPI("GET", "/v1/accounts/"+buyer, nil, http.StatusOK); acc["lifecycle"] != "closing" {
+		t.Fatalf("after the admin's request: %v", acc["lifecycle"])
+	}
+}
+
+// TestDeletePagePreconditions: the deletion page lists each failing precondition with a
+// link to fix it and offers to give up the wallet balance, its amount shown; a request
+// ends every session of the person at once, not only the one that asked.
+func TestDeletePagePreconditions(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	const email, password = "two-devices@example.com", "a passphrase on two devices"
+	id := signUp(t, e, email, password, "buyer")
+	seller := e.CreateAccount("seller", "two-devices-shop@example.com")
+	o := e.MustAPI("POST", "/v1/orders", map[string]any{"buyer_id": id, "seller_id": seller, "amount": 900, "currency": "EUR", "status": "paid"}, http.StatusCreated)
+	e.MustAPI("POST", "/v1/accounts/"+id+"/wallet", map[string]any{"currency": "EUR", "balance": 1250}, http.StatusOK)
+	phone, laptop := newFormClient(t, e), newFormClient(t, e)
+	for _, c := range []*formClient{phone, laptop} {
+		if status, _, _ := c.post("/login", "/login", url.Values{"email": {email}, "password": {password}}); status != http.StatusSeeOther {
+			t.Fatalf("sign-in = %d", status)
+		}
+	}
+	_, _, body := phone.get("/account/delete")
+	for _, want := range []string{
+		`data-precondition="orders" data-ok="false"`, `are waiting for payment, paid or on their way. Wait until they are completed or cancel them first. <a href="/orders">Fix it</a>`,
+		`data-precondition="disputes" data-ok="true"`, `data-precondition="wallet" data-ok="false"`, "I give up my wallet balance of EUR 12.50",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the deletion page lacks %q", want)
+		}
+	}
+	form := url.Values{"confirm_email": {email}, "phrase": {"Deactivate my account"}, "reason": {"Other"}}
+	if status, _, body := phone.post("/account/delete", "/account/delete", form); status != http.StatusConflict || !strings.Contains(body, "on their way") {
+		t.Fatalf("with an order under way = %d", status)
+	}
+	e.MustAPI("PATCH", "/v1/orders/"+o["id"].(string), map[string]any{"status": "shipped"}, http.StatusOK)
+	e.MustAPI("PATCH", "/v1/orders/"+o["id"].(string), map[string]any{"status": "completed"}, http.StatusOK)
+	if status, _, body := phone.post("/account/delete", "/account/delete", form); status != http.StatusConflict || !strings.Contains(body, "Your wallet still holds EUR 12.50") {
+		t.Fatalf("with money in the wallet, not given up = %d", status)
+	}
+	form.Set("forfeit_wallet", "1")
+	if status, _, body := phone.post("/account/delete", "/account/delete", form); status != http.StatusOK || !strings.Contains(body, "signed out everywhere") {
+		t.Fatalf("giving up the balance = %d:\n%s", status, body)
+	}
+	if status, h, _ := laptop.get("/account"); status != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/login") {
+		t.Fatalf("the other device is still signed in: %d %q", status, h.Get("Location"))
+	}
+	mails, _ := e.App.Store.Mails(context.Background(), email, 5)
+	if len(mails) == 0 || mails[0].Subject != "Your account will be deleted" {
+		t.Fatalf("no confirmation mail: %+v", mails)
+	}
+}

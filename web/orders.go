@@ -8,8 +8,10 @@ import (
 	"standing"
 )
 
-// OrderSource lists a person's orders and disputes for the orders page.
+// OrderSource lists a person's orders and disputes for the orders page, and reads the
+// order an appeal contests for the console.
 type OrderSource interface {
+	Order(ctx context.Context, ref string) (standing.Order, error)
 	Orders(ctx context.Context, accountID string, limit int) ([]standing.Order, error)
 	Disputes(ctx context.Context, accountID string, limit int) ([]standing.Dispute, error)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"standing"
 	"standing/app/apptest"
 	"standing/browsertest"
 	"standing/config"
@@ -50,4 +51,30 @@ func TestOrdersClosedByRisk(t *testing.T) {
 	browsertest.Do(t, b, click("#want-appeal-"+oid), waitFor("#appeal-form"),
 		typeInto("#statement", "Mickey Mouse is my neighbour's real name; the parcel is for him."), click("#submit-appeal"), waitFor("#answer-by"))
 	browsertest.Do(t, b, chromedp.Navigate(e.URL+"/orders"), waitFor("#view-appeal-"+oid))
+
+	// The reviewer's case shows the order, the decision that closed it and why the rule
+	// fired.
+	list, err := e.App.Appeals.AppealsOf(context.Background(), acc.ID)
+	if err != nil || len(list) != 1 || list[0].OrderID != oid {
+		t.Fatalf("appeals = %+v %v", list, err)
+	}
+	if _, err := e.App.Appeals.CreateStaff(context.Background(), "kim@example.com", "Kim", standing.RoleReviewer, "a reviewer's long passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := e.App.Appeals.StaffSignIn(context.Background(), "kim@example.com", "a reviewer's long passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", e.URL+"/console/appeals/"+list[0].ID, nil)
+	req.AddCookie(&http.Cookie{Name: "standing_console", Value: token})
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := readAll(resp)
+	for _, want := range []string{`id="closed-order"`, oid, "The decision appealed", "Why the rule fired:"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the order appeal's case lacks %q", want)
+		}
+	}
 }

@@ -9,10 +9,15 @@ import (
 	"standing/auth"
 )
 
-type passwordRules struct{ MinLength int }
+// signupRules are the policy's words on the sign-up page.
+type signupRules struct {
+	MinLength    int
+	VerifyWithin string // "72 hours"
+}
 
-func (s *Server) minLength() passwordRules {
-	return passwordRules{MinLength: s.d.Policy().SignIn.MinPasswordLength}
+func (s *Server) minLength() signupRules {
+	p := s.d.Policy()
+	return signupRules{MinLength: p.SignIn.MinPasswordLength, VerifyWithin: p.VerificationDeadline.Words()}
 }
 
 // signupPage serves GET /signup.
@@ -108,8 +113,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderPage(w, r, statusFor(err), "login", "Sign in", &page{Form: form, Error: standing.ErrorMessage(err)})
 		return
 	}
-	setSession(w, r, token, s.d.Clock.Now().Add(s.d.Policy().SignIn.SessionLifetime.D()))
+	s.setSession(w, r, token, s.d.Clock.Now().Add(s.d.Policy().SignIn.SessionLifetime.D()))
 	http.Redirect(w, r, localPath(form["next"]), http.StatusSeeOther)
+}
+
+// logoutPage serves GET /logout: a sign-out button, since signing out changes state and
+// so is a form post (a link or a prefetch must not sign anyone out).
+func (s *Server) logoutPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, "logout", "Sign out", nil)
 }
 
 // logout serves POST /logout.
@@ -119,7 +130,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 			s.d.Log.Error("sign out", "err", err)
 		}
 	}
-	clearSession(w, r)
+	s.clearSession(w, r)
 	next := "/login?notice=signed_out"
 	if n := r.PostFormValue("next"); n == "/login" {
 		next = n
@@ -148,7 +159,7 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
 				Data: resetData{Token: tok, MinLength: s.minLength().MinLength}})
 			return
 		}
-		clearSession(w, r)
+		s.clearSession(w, r)
 		http.Redirect(w, r, "/login?notice=password_changed", http.StatusSeeOther)
 		return
 	}

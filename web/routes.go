@@ -18,6 +18,7 @@ func (s *Server) routes() []route {
 		{"POST /verify/resend", s.form("Confirm your email", "verify", s.resend)},
 		{"GET /login", http.HandlerFunc(s.loginPage)},
 		{"POST /login", s.form("Sign in", "login", s.login)},
+		{"GET /logout", http.HandlerFunc(s.logoutPage)},
 		{"POST /logout", s.form("Sign out", "message", s.logout)},
 		{"GET /reset", http.HandlerFunc(s.resetPage)},
 		{"POST /reset", s.form("Reset your password", "reset", s.reset)},

@@ -256,7 +256,7 @@ func (s *Server) sellerView(st penalty.SellerStanding, staff bool) sellerView {
 		v.Fines = append(v.Fines, fineView{ID: f.ID, Date: dayDate(f.CreatedAt), Amount: f.Words(), Reason: f.Reason})
 	}
 	for _, f := range st.Fees {
-		fv := feeView{ID: f.ID, Description: f.Description, Amount: penalty.MoneyWords(f.Amount, f.Currency), Due: standing.FormatTime(f.DueAt),
+		fv := feeView{ID: f.ID, Description: f.Description, Amount: standing.Money{Currency: f.Currency, Amount: f.Amount}.String(), Due: standing.FormatTime(f.DueAt),
 			GraceEnds: standing.FormatTime(f.GraceEndsAt), State: f.State}
 		switch f.State {
 		case penalty.FeePaid:

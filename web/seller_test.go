@@ -112,6 +112,9 @@ func testSellerDashboardInTheBrowser(t *testing.T, e *apptest.Env) {
 		}
 		e.MustAPI("PATCH", "/v1/orders/"+o["id"].(string), map[string]any{"status": "shipped", "at": at}, http.StatusOK)
 	}
+	// A fine and a platform fee, for the page's fines and fees and its notice lines.
+	fine := e.MustAPI("POST", "/v1/sellers/"+s+"/fines", map[string]any{"amount": 2500, "currency": "EUR", "reason": "Counterfeit listing.", "case_id": "F-1"}, http.StatusCreated)
+	fee := e.MustAPI("POST", "/v1/sellers/"+s+"/fees", map[string]any{"external_id": "INV-1", "description": "Service fee May", "amount": 3900, "currency": "EUR"}, http.StatusCreated)
 	e.RunJobs()
 
 	br := browsertest.New(t)
@@ -151,6 +154,15 @@ func testSellerDashboardInTheBrowser(t *testing.T, e *apptest.Env) {
 	scripts, err := chromedp.Run(br, chromedp.Evaluate[int](`document.scripts.length`))
 	if err != nil || scripts != 0 {
 		t.Errorf("the dashboard has %d scripts; it must work without JavaScript", scripts)
+	}
+	if got := browsertest.Text(t, br, "#fine-"+fine["id"].(string)); !strings.Contains(got, "Counterfeit listing.") || !strings.Contains(got, "25.00") {
+		t.Errorf("fine row: %s", got)
+	}
+	if got := browsertest.Text(t, br, "#fee-"+fee["id"].(string)); !strings.Contains(got, "Service fee May") || !strings.Contains(got, "39.00") {
+		t.Errorf("fee row: %s", got)
+	}
+	if got := browsertest.Text(t, br, "#notices"); !strings.Contains(got, "Fine") {
+		t.Errorf("no notice line for the fine: %s", got)
 	}
 	browsertest.Do(t, br, click("#appeal-"+rid), waitFor("#appeal-form"))
 	if got := browsertest.Text(t, br, "main"); !strings.Contains(got, "Store sanction for policy violations") {

@@ -47,6 +47,9 @@ type Deps struct {
 	Policy   func() *standing.Policy
 	Log      *slog.Logger
 	Dev      bool
+	// SecureCookies marks every cookie Secure even on plain HTTP: the public URL is
+	// https:// and TLS ends at a proxy in front of Standing.
+	SecureCookies bool
 }
 
 // Server renders the pages.
@@ -126,13 +129,17 @@ type link struct{ Href, Label string }
 
 const csrfCookie = "standing_csrf"
 
+// secure reports whether cookies must be Secure: the request came over TLS, or the public
+// URL is https:// (TLS ends at a proxy).
+func (s *Server) secure(r *http.Request) bool { return r.TLS != nil || s.d.SecureCookies }
+
 // csrfToken returns the request's CSRF token, setting the cookie when there is none.
-func csrfToken(w http.ResponseWriter, r *http.Request) string {
+func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) string {
 	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 {
 		return c.Value
 	}
 	tok := standing.RandomToken(24)
-	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(r)})
 	// Make the fresh token visible to this request's own form checks too.
 	r.AddCookie(&http.Cookie{Name: csrfCookie, Value: tok})
 	return tok
@@ -190,7 +197,7 @@ func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, 
 		p = &page{}
 	}
 	p.Title = title
-	p.CSRF = csrfToken(w, r)
+	p.CSRF = s.csrfToken(w, r)
 	if p.Account == nil && p.Staff == nil {
 		p.Account, _ = s.current(r)
 	}
@@ -261,14 +268,22 @@ func clientIP(r *http.Request) string {
 	return strings.Trim(host, "[]")
 }
 
-func setSession(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
-	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: token, Path: "/", Expires: expires,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+func (s *Server) setSession(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: token, Path: "/", MaxAge: s.maxAge(expires),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(r)})
 }
 
-func clearSession(w http.ResponseWriter, r *http.Request) {
+// maxAge is a cookie's lifetime in seconds until expires on the service's clock. A cookie
+// carries a relative Max-Age, never an absolute Expires: the service's clock (moved by
+// /dev/clock, or a test's) need not agree with the browser's, and an absolute date from it
+// could reach the browser already past, so that the browser drops the session at once.
+func (s *Server) maxAge(expires time.Time) int {
+	return max(1, int(expires.Sub(s.d.Clock.Now())/time.Second))
+}
+
+func (s *Server) clearSession(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(r)})
 }
 
 func normEmail(s string) (string, error) { return identity.Email(s) }

@@ -2,7 +2,9 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -11,11 +13,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"standing"
 	"standing/app/apptest"
 	"standing/browsertest"
+	"standing/config"
 )
 
 type devMail struct {
@@ -199,4 +204,155 @@ func TestTemplatesHaveNoStyleAttributes(t *testing.T) {
 			t.Errorf("%s has a <style> element, which the CSP blocks", n)
 		}
 	}
+}
+
+// TestCookieAttributes: the CSRF and session cookies are HttpOnly and SameSite=Lax, and
+// Secure when the public URL is https:// (TLS ends at a proxy) but not on plain HTTP.
+func TestCookieAttributes(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		https  bool
+		secure bool
+	}{{"http", false, false}, {"https behind a proxy", true, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := apptest.New(t, apptest.Options{Configure: func(c *config.Config) {
+				if tc.https {
+					c.BaseURL = "https://standing.example"
+				}
+			}})
+			e.MustAPI("POST", "/v1/signup", map[string]any{"email": "cookie@example.com", "password": "a good long phrase", "role": "buyer"}, http.StatusAccepted)
+			resp, err := http.Get(e.URL + "/login")
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			csrf := cookieNamed(resp.Cookies(), "standing_csrf")
+			if csrf == nil {
+				t.Fatalf("the form page set no CSRF cookie: %v", resp.Header["Set-Cookie"])
+			}
+			i := strings.Index(string(page), `name="csrf" value="`)
+			token := string(page)[i+len(`name="csrf" value="`):]
+			token = token[:strings.IndexByte(token, '"')]
+			form := url.Values{"email": {"cookie@example.com"}, "password": {"a good long phrase"}, "csrf": {token}}
+			req, _ := http.NewRequest("POST", e.URL+"/login", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.AddCookie(&http.Cookie{Name: csrf.Name, Value: csrf.Value})
+			c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			resp, err = c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("sign-in = %d", resp.StatusCode)
+			}
+			session := cookieNamed(resp.Cookies(), "standing_session")
+			if session == nil {
+				t.Fatalf("sign-in set no session cookie: %v", resp.Header["Set-Cookie"])
+			}
+			// A relative lifetime, not a date from the service's clock, which the browser's
+			// need not share (the test clock here is days behind the real one).
+			if want := int(standing.DefaultPolicy().SignIn.SessionLifetime.D() / time.Second); session.MaxAge != want || !session.Expires.IsZero() {
+				t.Errorf("session cookie: Max-Age %d, Expires %v; want Max-Age %d and no Expires", session.MaxAge, session.Expires, want)
+			}
+			for _, ck := range []*http.Cookie{csrf, session} {
+				if !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Secure != tc.secure {
+					t.Errorf("cookie %s: HttpOnly %v, SameSite %v, Secure %v; want true, Lax, %v", ck.Name, ck.HttpOnly, ck.SameSite, ck.Secure, tc.secure)
+				}
+			}
+		})
+	}
+}
+
+func cookieNamed(cs []*http.Cookie, name string) *http.Cookie {
+	for _, c := range cs {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// TestAccountPageInPlainWords: /account shows the lifecycle and, for each active
+// restriction, why, what is paused, what still works, until when and what to do.
+func TestAccountPageInPlainWords(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	const email = "plain@example.com"
+	e.MustAPI("POST", "/v1/signup", map[string]any{"email": email, "password": "a good long phrase", "role": "buyer"}, http.StatusAccepted)
+	token := e.MustAPI("POST", "/v1/sessions", map[string]any{"email": email, "password": "a good long phrase"}, http.StatusCreated)["token"].(string)
+	acc, err := e.App.Store.AccountByEmail(context.Background(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.MustAPI("POST", "/v1/accounts/"+acc.ID+"/restrictions", map[string]any{"reason_code": "buyer_complaints", "duration": "72h"}, http.StatusCreated)
+	ends, err := time.Parse(time.RFC3339, r["ends_at"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	accountPage := func() string {
+		t.Helper()
+		req, _ := http.NewRequest("GET", e.URL+"/account", nil)
+		req.AddCookie(&http.Cookie{Name: "standing_session", Value: token})
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("/account = %d %s", resp.StatusCode, b)
+		}
+		return html.UnescapeString(string(b))
+	}
+	page := accountPage()
+	reason, _ := standing.DefaultPolicy().Reason("buyer_complaints")
+	for _, want := range []string{
+		"not confirmed yet", // the lifecycle
+		`data-reason="buyer_complaints"`, reason.Title, r["message"].(string), reason.Remedy,
+		"Paused", "Still works", "see your orders",
+		"It ends by itself on " + standing.FormatTime(ends),
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("/account lacks %q", want)
+		}
+	}
+	e.Advance("72h")
+	if page := accountPage(); strings.Contains(page, `data-reason="buyer_complaints"`) {
+		t.Error("/account still shows the restriction after it ended")
+	}
+}
+
+// TestLogoutPage: GET /logout offers a sign-out button to a signed-in person (signing out
+// is a form post, which the browser test clicks) and says so to anyone else.
+func TestLogoutPage(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	if status, page := getPage(t, e.URL+"/logout", nil); status != 200 || !strings.Contains(page, "You are not signed in") {
+		t.Fatalf("GET /logout signed out = %d %s", status, page)
+	}
+	e.MustAPI("POST", "/v1/signup", map[string]any{"email": "bye@example.com", "password": "a good long phrase", "role": "buyer"}, http.StatusAccepted)
+	token := e.MustAPI("POST", "/v1/sessions", map[string]any{"email": "bye@example.com", "password": "a good long phrase"}, http.StatusCreated)["token"].(string)
+	session := &http.Cookie{Name: "standing_session", Value: token}
+	status, page := getPage(t, e.URL+"/logout", session)
+	if status != 200 || !strings.Contains(page, `action="/logout"`) || !strings.Contains(page, "bye@example.com") {
+		t.Fatalf("GET /logout signed in = %d %s", status, page)
+	}
+	if r := e.Do("GET", "/v1/me", token, nil); r.Status != 200 {
+		t.Fatalf("GET /logout signed the person out: /v1/me = %d", r.Status)
+	}
+}
+
+func getPage(t *testing.T, u string, cookie *http.Cookie) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	if cookie != nil {
+		req.AddCookie(cookie)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, html.UnescapeString(string(b))
 }
