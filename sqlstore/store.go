@@ -150,7 +150,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 				return nil, fmt.Errorf("create the database folder: %w", err)
 			}
 		}
-		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_time_format=sqlite"
+		// temp_store(MEMORY) keeps statement journals (which a multi-row INSERT inside a
+		// transaction needs, to undo itself alone) in memory: written to a temporary
+		// file, they cost a write system call per page, a tenth of the event path's time.
+		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_time_format=sqlite"
 		s.w, err = sql.Open("sqlite", "file:"+url.PathEscape(path)+"?"+pragmas+"&_txlock=immediate")
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)

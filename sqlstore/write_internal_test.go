@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -93,4 +94,27 @@ func TestForeignKeyIsNotFound(t *testing.T) {
 			t.Errorf("message = %q, want %q", got, want)
 		}
 	})
+}
+
+// TestSQLiteConnectionSettings: both SQLite pools run in WAL mode with foreign keys on and
+// temporary storage (statement journals) in memory, not in files.
+func TestSQLiteConnectionSettings(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "s.db"), Options{Clock: standing.NewTestClock(standingtest.Start)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for name, db := range map[string]interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}{"writer": s.w, "readers": s.r} {
+		var journal string
+		var fk, temp int
+		if err := db.QueryRowContext(ctx, "SELECT journal_mode, foreign_keys, temp_store FROM pragma_journal_mode, pragma_foreign_keys, pragma_temp_store").Scan(&journal, &fk, &temp); err != nil {
+			t.Fatal(err)
+		}
+		if journal != "wal" || fk != 1 || temp != 2 {
+			t.Errorf("%s: journal_mode %s, foreign_keys %d, temp_store %d; want wal, 1, 2 (memory)", name, journal, fk, temp)
+		}
+	}
 }
