@@ -39,6 +39,7 @@ type AuditEntry struct {
 const (
 	AuditAccountCreated     = "account.created"
 	AuditLifecycleChanged   = "account.lifecycle_changed"
+	AuditProfileChanged     = "account.profile_changed"
 	AuditRestrictionAdded   = "restriction.added"
 	AuditRestrictionLifted  = "restriction.lifted"
 	AuditRestrictionExpired = "restriction.expired"

@@ -91,6 +91,19 @@ func Country(s string) (string, error) {
 	return c, nil
 }
 
+// Name returns a person's name without the white space around it; a name longer than
+// standing.MaxNameLen bytes, or not valid UTF-8, is refused.
+func Name(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if len(s) > standing.MaxNameLen {
+		return "", standing.Errorf(standing.EINVALID, "name is longer than %d characters", standing.MaxNameLen)
+	}
+	if !utf8.ValidString(s) {
+		return "", standing.Errorf(standing.EINVALID, "name is not valid UTF-8")
+	}
+	return s, nil
+}
+
 // Account validates a new account and brings its fields to canonical form. Errors name the
 // field, prefixed with prefix (for batch items, "accounts[3].").
 func Account(a *standing.NewAccount, prefix string) error {
@@ -102,12 +115,8 @@ func Account(a *standing.NewAccount, prefix string) error {
 		return standing.FieldErrorf(standing.EINVALID, prefix+"email", "%s", standing.ErrorMessage(err))
 	}
 	a.Email = email
-	a.Name = strings.TrimSpace(a.Name)
-	if len(a.Name) > standing.MaxNameLen {
-		return standing.FieldErrorf(standing.EINVALID, prefix+"name", "name is longer than %d characters", standing.MaxNameLen)
-	}
-	if !utf8.ValidString(a.Name) {
-		return standing.FieldErrorf(standing.EINVALID, prefix+"name", "name is not valid UTF-8")
+	if a.Name, err = Name(a.Name); err != nil {
+		return standing.FieldErrorf(standing.EINVALID, prefix+"name", "%s", standing.ErrorMessage(err))
 	}
 	if a.Phone != "" {
 		if a.Phone, err = Phone(a.Phone); err != nil {
@@ -130,6 +139,40 @@ func Account(a *standing.NewAccount, prefix string) error {
 		return standing.FieldErrorf(standing.EINVALID, prefix+"lifecycle", "an account is created unverified or active, not %q", a.Lifecycle)
 	}
 	return a.ValidateRestrictions(prefix)
+}
+
+// Profile validates a change of a profile and brings the values it sets to canonical
+// form, as Account does for a new account; a value that is empty or only white space
+// clears its field. Errors name the field.
+func Profile(c *standing.ProfileChange) error {
+	if c.Name != nil {
+		name, err := Name(*c.Name)
+		if err != nil {
+			return standing.FieldErrorf(standing.EINVALID, "name", "%s", standing.ErrorMessage(err))
+		}
+		c.Name = &name
+	}
+	if c.Phone != nil {
+		phone := strings.TrimSpace(*c.Phone)
+		if phone != "" {
+			var err error
+			if phone, err = Phone(phone); err != nil {
+				return standing.FieldErrorf(standing.EINVALID, "phone", "%s", standing.ErrorMessage(err))
+			}
+		}
+		c.Phone = &phone
+	}
+	if c.Country != nil {
+		country := strings.TrimSpace(*c.Country)
+		if country != "" {
+			var err error
+			if country, err = Country(country); err != nil {
+				return standing.FieldErrorf(standing.EINVALID, "country", "%s", standing.ErrorMessage(err))
+			}
+		}
+		c.Country = &country
+	}
+	return nil
 }
 
 // iso3166 lists the ISO 3166-1 alpha-2 codes, space separated with spaces at both ends.

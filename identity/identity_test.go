@@ -92,3 +92,34 @@ func FuzzPhone(f *testing.F) {
 		}
 	})
 }
+
+// TestProfile: a profile change is normalised like a new account; an empty value clears
+// its field, a field left out stays nil, and a bad value names its field.
+func TestProfile(t *testing.T) {
+	str := func(s string) *string { return &s }
+	c := standing.ProfileChange{Name: str("  Ana Lima "), Phone: str("+49 151 1234-5678"), Country: str(" de ")}
+	if err := identity.Profile(&c); err != nil {
+		t.Fatal(err)
+	}
+	if *c.Name != "Ana Lima" || *c.Phone != "+4915112345678" || *c.Country != "DE" {
+		t.Errorf("normalised = %q %q %q", *c.Name, *c.Phone, *c.Country)
+	}
+	c = standing.ProfileChange{Phone: str("  ")}
+	if err := identity.Profile(&c); err != nil || c.Name != nil || c.Country != nil || *c.Phone != "" {
+		t.Errorf("clearing the phone = %+v, %v", c, err)
+	}
+	for _, tc := range []struct {
+		c     standing.ProfileChange
+		field string
+	}{
+		{standing.ProfileChange{Phone: str("0151 1234567")}, "phone"},
+		{standing.ProfileChange{Country: str("Germany")}, "country"},
+		{standing.ProfileChange{Name: str(strings.Repeat("n", standing.MaxNameLen+1))}, "name"},
+		{standing.ProfileChange{Name: str("\xff")}, "name"},
+	} {
+		err := identity.Profile(&tc.c)
+		if standing.ErrorCode(err) != standing.EINVALID || standing.ErrorField(err) != tc.field || !strings.Contains(standing.ErrorMessage(err), tc.field) {
+			t.Errorf("want an invalid %s, got %v (field %q)", tc.field, err, standing.ErrorField(err))
+		}
+	}
+}
