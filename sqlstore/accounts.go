@@ -3,7 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"net/netip"
+	"strings"
 
 	"standing"
 )
@@ -206,4 +209,68 @@ func (t *tx) setLifecycleOf(a *standing.Account, st *standing.Standing, next sta
 	t.touch(a.ID)
 	return t.audit(standing.AuditEntry{AccountID: a.ID, Actor: actor, Action: standing.AuditLifecycleChanged,
 		Reason: reason, Before: before, After: summaryJSON(st), Personal: personal})
+}
+
+// ChangeProfile makes a person's change of their own profile in one transaction; see
+// standing.ProfileWriter. It writes the account row; records the identity details of the
+// record before and after the change, so accounts sharing them are linked; appends an
+// audit entry that keeps the values before and after as personal data (which an erasure
+// clears); and records a profile_changed event, folded into the account's risk features.
+func (s *Store) ChangeProfile(ctx context.Context, accountID string, c standing.ProfileChange, ip string, identity standing.AccountIdentity) (standing.Account, error) {
+	var out standing.Account
+	err := s.write(ctx, func(t *tx) error {
+		a, err := t.accountForUpdate(accountID)
+		if err != nil {
+			return err
+		}
+		if a.Lifecycle == standing.LifecycleErased {
+			return standing.Errorf(standing.EGONE, "account %s was erased", a.ID)
+		}
+		out = a
+		after, changed := c.Apply(a)
+		if len(changed) == 0 {
+			return nil
+		}
+		after.UpdatedAt = t.now
+		if _, err := t.exec("UPDATE accounts SET name = ?, phone = ?, country = ?, updated_at = ? WHERE id = ?",
+			after.Name, after.Phone, after.Country, ts(after.UpdatedAt), a.ID); err != nil {
+			return err
+		}
+		out = after
+		if identity != nil {
+			// The details the account had until now are recorded too: the risk engine
+			// records an account record's own details when it first writes the account's
+			// features, which this change may now have done instead. Details the account
+			// used before stay on record, as every detail it was ever seen with does.
+			ir, err := t.addIdentity(a.ID, append(identity(a), identity(after)...))
+			if err != nil {
+				return err
+			}
+			t.s.riskChanged(ir.linked...)
+		}
+		personal, err := json.Marshal(map[string]map[string]string{
+			"before": standing.ProfileValues(a, changed), "after": standing.ProfileValues(after, changed)})
+		if err != nil {
+			return err
+		}
+		if err := t.audit(standing.AuditEntry{AccountID: a.ID, Actor: "self", Action: standing.AuditProfileChanged,
+			Reason: "changed " + strings.Join(changed, ", "), Personal: string(personal)}); err != nil {
+			return err
+		}
+		if _, err := netip.ParseAddr(ip); err != nil {
+			ip = "" // not an address the risk features can use
+		}
+		ev := standing.Event{ID: standing.NewID("evt", t.now), AccountID: a.ID, Type: standing.EventProfileChanged,
+			Time: t.now, IP: ip, Attributes: attrs(map[string]any{"fields": changed})}
+		if _, err := t.recordEvent(ev); err != nil {
+			return err
+		}
+		if err := t.foldEvent(ev); err != nil {
+			return err
+		}
+		t.s.riskChanged(a.ID) // the risk engine's copy of the account row and its features
+		t.touch(a.ID)
+		return nil
+	})
+	return out, err
 }

@@ -532,14 +532,37 @@ func (d *decider) flush() error {
 		states = append(states, id, string(ra.state.AppendJSON(nil)), ts(t.now))
 		stored = append(stored, ra)
 	}
-	if err := insertRows(t, "INSERT INTO account_risk (account_id, state, updated_at, denied) VALUES ", 3,
-		" ON CONFLICT (account_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at", states, "0"); err != nil {
+	if err := saveRiskStates(t, states); err != nil {
 		return err
 	}
 	for _, ra := range stored {
 		ra.stored = true
 	}
 	return nil
+}
+
+// saveRiskStates writes accounts' feature states, three values each (account id, state,
+// time), and keeps their deny-list counts.
+func saveRiskStates(t *tx, states []any) error {
+	return insertRows(t, "INSERT INTO account_risk (account_id, state, updated_at, denied) VALUES ", 3,
+		" ON CONFLICT (account_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at", states, "0")
+}
+
+// foldEvent folds an event Standing records itself (not one the marketplace posts) into
+// the account's risk features, as prepare does for the marketplace's, so the features
+// count it. The rules do not run on it: they see it in the features of the account's next
+// event. The caller tells the risk cache (riskChanged) before the transaction commits.
+func (t *tx) foldEvent(e standing.Event) error {
+	ra, err := loadRiskAccount(t, t.s.dialect, e.AccountID, true)
+	if err != nil {
+		return err
+	}
+	ev, err := ruleEvent(&standing.EventInput{Event: e})
+	if err != nil {
+		return err
+	}
+	ra.state.Apply(ev)
+	return saveRiskStates(t, []any{e.AccountID, string(ra.state.AppendJSON(nil)), ts(t.now)})
 }
 
 // insertRows inserts the rows of args, cols values each, many rows to a statement: in

@@ -2,6 +2,7 @@ package standingtest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ type RiskStore interface {
 	standing.LedgerWriter
 	standing.WebhookStore
 	standing.LinkReader
+	standing.ProfileWriter
 }
 
 // RiskEngine decides on events and keeps rules, over a RiskStore.
@@ -27,6 +29,7 @@ type RiskEngine interface {
 	SaveRule(ctx context.Context, r rules.Rule, actor string, mode rules.SaveMode, baseVersion int) (rules.Revision, bool, error)
 	RuleVersions(ctx context.Context, id string) ([]rules.Revision, error)
 	TestRule(ctx context.Context, r rules.Rule, sample standing.EventInput, overrides map[string]any) (rules.TestResult, error)
+	Backtest(ctx context.Context, r rules.Rule, since, until time.Time, maxEvents int) (rules.BacktestReport, error)
 }
 
 // RiskBackend is a store under test with its risk engine.
@@ -51,6 +54,7 @@ func TestRisk(t *testing.T, open RiskFactory) {
 		{"RepeatedEventIDAtOnce", testRepeatedEventAtOnce},
 		{"OutboxWrittenWithTheChange", testOutbox},
 		{"LinksFromSharedDetails", testLinks},
+		{"ProfileChange", testProfileChange},
 		{"RuleVersions", testRuleVersions},
 		{"ClosedOrdersStopCountingForTheSeller", testClosedOrdersSeller},
 	}
@@ -298,6 +302,120 @@ func testLinks(t *testing.T, open RiskFactory) {
 		t.Fatalf("a shared name linked: %+v", links)
 	}
 	_, err := b.Risk.Links(ctx, "acc_nobody")
+	WantCode(t, err, standing.ENOTFOUND, "")
+}
+
+// testProfileChange: a person's profile change writes the account, an audit entry with
+// the values before and after as personal data, and a profile_changed event that backtests
+// see and the features count; the new phone links the account to another that has it. A
+// change to the same values writes nothing.
+func testProfileChange(t *testing.T, open RiskFactory) {
+	ctx := context.Background()
+	clock := standing.NewTestClock(Start)
+	b := open(t, clock)
+	ana := MustCreateAccount(t, b.Store, standing.RoleBuyer, "ana@example.com")
+	twin := MustCreateAccount(t, b.Store, standing.RoleBuyer, "twin@example.com")
+	const phone = "+4915100000002"
+	ev := login("twin-login", twin.ID, Start)
+	ev.Identity = []standing.IdentityAttribute{hashed(standing.IdentityPhone, phone)}
+	if res, err := b.Engine.ProcessEvents(ctx, []standing.EventInput{ev}); err != nil || res[0].Err != nil {
+		t.Fatal(err, res)
+	}
+	identity := func(a standing.Account) []standing.IdentityAttribute {
+		var out []standing.IdentityAttribute
+		if a.Phone != "" {
+			out = append(out, hashed(standing.IdentityPhone, a.Phone))
+		}
+		if a.Name != "" {
+			out = append(out, hashed(standing.IdentityName, a.Name))
+		}
+		return out
+	}
+	str := func(s string) *string { return &s }
+	clock.Advance(time.Minute)
+	change := standing.ProfileChange{Name: str("Ana Lima"), Phone: str(phone), Country: str("PT")}
+	got, err := b.Risk.ChangeProfile(ctx, ana.ID, change, "192.0.2.9", identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "Ana Lima" || got.Phone != phone || got.Country != "PT" || !got.UpdatedAt.Equal(clock.Now()) {
+		t.Fatalf("changed account = %+v", got)
+	}
+	if stored, err := b.Store.Account(ctx, ana.ID); err != nil || stored.Name != got.Name || stored.Phone != phone || stored.Country != "PT" {
+		t.Fatalf("stored account = %+v, %v", stored, err)
+	}
+
+	entries, err := b.Store.Timeline(ctx, ana.ID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := entries[len(entries)-1]
+	if last.Action != standing.AuditProfileChanged || last.Actor != "self" || last.Reason != "changed name, phone, country" {
+		t.Fatalf("audit entry = %+v", last)
+	}
+	var personal map[string]map[string]string
+	if err := json.Unmarshal([]byte(last.Personal), &personal); err != nil {
+		t.Fatalf("personal data %q: %v", last.Personal, err)
+	}
+	if personal["before"]["phone"] != "" || personal["after"]["phone"] != phone || personal["after"]["name"] != "Ana Lima" {
+		t.Errorf("personal data = %v", personal)
+	}
+	if strings.Contains(last.Before+last.After+last.Reason, phone) {
+		t.Errorf("the phone is outside the entry's personal data, where an erasure cannot clear it: %+v", last)
+	}
+
+	links, err := b.Risk.Links(ctx, ana.ID)
+	if err != nil || len(links) != 1 || links[0].AccountID != twin.ID || len(links[0].Shared) != 1 || links[0].Shared[0].Kind != standing.IdentityPhone {
+		t.Fatalf("links after the new phone = %+v, %v", links, err)
+	}
+
+	profileEvents := func() int {
+		t.Helper()
+		rep, err := b.Engine.Backtest(ctx, rules.Rule{ID: "profile", Name: "profile", Expression: `event.type == "profile_changed"`,
+			Outcome: rules.Outcome{Score: 1}, Mode: rules.ModeActive, Enabled: true}, Start, clock.Now().Add(time.Hour), 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep.Fired
+	}
+	profileFeature := func() int {
+		t.Helper()
+		res, err := b.Engine.TestRule(ctx, rules.Rule{ID: "probe", Name: "probe", Expression: "features.profile_changes_30d > 0",
+			Outcome: rules.Outcome{Score: 1}, Mode: rules.ModeActive, Enabled: true},
+			standing.EventInput{Event: standing.Event{AccountID: ana.ID, Type: "probe", Time: clock.Now()}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Features[rules.FeatureProfileChanges30d].(int)
+	}
+	if n, f := profileEvents(), profileFeature(); n != 1 || f != 1 {
+		t.Fatalf("profile_changed events stored %d, counted in the features %d; want 1 and 1", n, f)
+	}
+
+	// The same values again change nothing and record nothing.
+	same := standing.ProfileChange{Name: str("Ana Lima"), Country: str("PT")}
+	if again, err := b.Risk.ChangeProfile(ctx, ana.ID, same, "192.0.2.9", identity); err != nil ||
+		again.Name != got.Name || again.Phone != got.Phone || again.Country != got.Country || !again.UpdatedAt.Equal(got.UpdatedAt) {
+		t.Fatalf("an unchanged profile = %+v, %v; want %+v", again, err, got)
+	}
+	if after, _ := b.Store.Timeline(ctx, ana.ID, 0, 100); len(after) != len(entries) {
+		t.Errorf("an unchanged profile added %d audit entries", len(after)-len(entries))
+	}
+	if n, f := profileEvents(), profileFeature(); n != 1 || f != 1 {
+		t.Errorf("after an unchanged profile: %d events, feature %d; want 1 and 1", n, f)
+	}
+
+	// Clearing the phone keeps the link: the account was seen with the phone.
+	if cleared, err := b.Risk.ChangeProfile(ctx, ana.ID, standing.ProfileChange{Phone: str("")}, "", identity); err != nil || cleared.Phone != "" || cleared.Name != "Ana Lima" {
+		t.Fatalf("clearing the phone = %+v, %v", cleared, err)
+	}
+	if links, _ := b.Risk.Links(ctx, ana.ID); len(links) != 1 {
+		t.Errorf("links after clearing the phone = %+v", links)
+	}
+	if f := profileFeature(); f != 2 {
+		t.Errorf("profile_changes_30d after two changes = %d", f)
+	}
+	_, err = b.Risk.ChangeProfile(ctx, "acc_nobody", change, "", identity)
 	WantCode(t, err, standing.ENOTFOUND, "")
 }
 
