@@ -28,6 +28,7 @@ import (
 	"standing/httpapi"
 	"standing/jobs"
 	"standing/metrics"
+	"standing/rules"
 	"standing/sqlstore"
 	"standing/web"
 )
@@ -49,6 +50,7 @@ type App struct {
 	Blobs    blob.Store
 
 	policy    atomic.Pointer[standing.Policy]
+	identity  *rules.IdentityHasher // set by wireIdentity; wireRisk uses it too
 	pages     *web.Server
 	sellers   web.SellerSource // set by wireSellers
 	mailRoots *x509.CertPool

@@ -11,13 +11,19 @@ import (
 	"standing/httpapi"
 	"standing/jobs"
 	"standing/mail"
+	"standing/rules"
 	"standing/sqlstore"
 )
 
 // wireIdentity wires sign-up, confirmation, sessions, password reset, the pages and mail.
 func (a *App) wireIdentity() ([]httpapi.Route, error) {
+	secret, err := a.serverSecret() // identity hashes must match the deny list's (appeals.go)
+	if err != nil {
+		return nil, err
+	}
+	a.identity = rules.NewIdentityHasher(secret)
 	standingOf := func(ctx context.Context, id string) (*standing.Standing, error) { return a.Checker.Standing(ctx, id) }
-	a.Auth = auth.New(a.Store, standingOf, a.Clock, a.Policy, a.Config.BaseURL)
+	a.Auth = auth.New(a.Store, standingOf, a.identity.Account, a.Clock, a.Policy, a.Config.BaseURL)
 	a.Runner.Handle(sqlstore.JobVerifyDeadline, a.Auth.HandleVerifyDeadline)
 	if a.Config.SMTPURL != "" {
 		tls, err := mail.ParseTLSPolicy(a.Config.SMTPTLS)

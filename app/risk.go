@@ -14,7 +14,6 @@ import (
 	"standing/httpapi"
 	"standing/ipintel"
 	"standing/jobs"
-	"standing/rules"
 	"standing/sqlstore"
 	"standing/webhook"
 )
@@ -24,23 +23,7 @@ import (
 // registers webhook delivery and the retention sweeps, and returns the routes.
 func (a *App) wireRisk() ([]httpapi.Route, error) {
 	ctx := context.Background()
-	secret, err := a.serverSecret() // identity hashes must match the deny list's (appeals.go)
-	if err != nil {
-		return nil, err
-	}
-	hasher := rules.NewIdentityHasher(secret)
-	risk := sqlstore.NewRisk(a.Store, sqlstore.RiskOptions{Log: a.Log, Combine: true, Identity: func(acc standing.Account) []standing.IdentityAttribute {
-		var out []standing.IdentityAttribute
-		if acc.Phone != "" {
-			if p, err := hasher.Phone("phone", acc.Phone, acc.Country); err == nil {
-				out = append(out, p)
-			}
-		}
-		if n, ok := hasher.Name(acc.Name); ok {
-			out = append(out, n)
-		}
-		return out
-	}})
+	risk := sqlstore.NewRisk(a.Store, sqlstore.RiskOptions{Log: a.Log, Combine: true, Identity: a.identity.Account})
 	if n, err := risk.SeedDefaultRules(ctx); err != nil {
 		return nil, fmt.Errorf("seed the default rules: %w", err)
 	} else if n > 0 {
@@ -84,7 +67,7 @@ func (a *App) wireRisk() ([]httpapi.Route, error) {
 
 	return httpapi.RiskRoutes(httpapi.RiskDeps{
 		Accounts: a.Store, Ledger: a.Store, Events: risk, Stored: a.Store, Rules: risk, Risk: a.Store, Links: a.Store,
-		Webhooks: a.Store, IPIntel: intel.db, Identity: hasher, Clock: a.Clock, Policy: a.Policy, Log: a.Log,
+		Webhooks: a.Store, IPIntel: intel.db, Identity: a.identity, Clock: a.Clock, Policy: a.Policy, Log: a.Log,
 	}), nil
 }
 

@@ -38,6 +38,7 @@ type Store interface {
 	VerificationDeadline(ctx context.Context, accountID string) (bool, error)
 	RecordEvent(ctx context.Context, e standing.Event) error
 	CountEvents(ctx context.Context, accountID, ip, typ string, since time.Time) (int, time.Time, error)
+	standing.ProfileWriter
 }
 
 // StandingFunc returns an account's standing (the check cache's).
@@ -47,6 +48,7 @@ type StandingFunc func(ctx context.Context, accountID string) (*standing.Standin
 type Service struct {
 	store    Store
 	standing StandingFunc
+	identity standing.AccountIdentity
 	clock    standing.Clock
 	policy   func() *standing.Policy
 	baseURL  string
@@ -56,9 +58,11 @@ type Service struct {
 	sweep    time.Time
 }
 
-// New returns the identity service. baseURL is the public URL links in mail point to.
-func New(store Store, st StandingFunc, clock standing.Clock, policy func() *standing.Policy, baseURL string) *Service {
-	return &Service{store: store, standing: st, clock: clock, policy: policy, baseURL: strings.TrimSuffix(baseURL, "/"),
+// New returns the identity service. identity hashes an account's own details (phone,
+// name) for duplicate detection when a person changes them; baseURL is the public URL
+// links in mail point to.
+func New(store Store, st StandingFunc, identity standing.AccountIdentity, clock standing.Clock, policy func() *standing.Policy, baseURL string) *Service {
+	return &Service{store: store, standing: st, identity: identity, clock: clock, policy: policy, baseURL: strings.TrimSuffix(baseURL, "/"),
 		limiters: map[string]*rate.Limiter{}}
 }
 
@@ -292,7 +296,7 @@ func (s *Service) SignIn(ctx context.Context, email, password, ip, userAgent str
 		return "", a, err
 	}
 	if d := st.Check(standing.CapLogin, now); !d.Allowed {
-		return "", a, standing.Errorf(standing.EFORBIDDEN, "%s %s", d.Message, d.Remedy)
+		return "", a, denied(d)
 	}
 	token := "ss_" + standing.RandomToken(32)
 	se := standing.Session{ID: standing.HashToken(token), AccountID: a.ID, CreatedAt: now, ExpiresAt: now.Add(p.SignIn.SessionLifetime.D()), IP: ip, UserAgent: userAgent}
@@ -300,6 +304,12 @@ func (s *Service) SignIn(ctx context.Context, email, password, ip, userAgent str
 		return "", a, err
 	}
 	return token, a, nil
+}
+
+// denied is the error of a decision that denies a capability: the restriction's message
+// and remedy, in the person's words.
+func denied(d standing.Decision) error {
+	return standing.Errorf(standing.EFORBIDDEN, "%s", strings.TrimSpace(d.Message+" "+d.Remedy))
 }
 
 func lockedError(whose string, until, now time.Time) error {
@@ -364,6 +374,24 @@ func (s *Service) Session(ctx context.Context, token string) (standing.Account, 
 		return standing.Account{}, se, standing.Errorf(standing.EUNAUTHORIZED, "Your session ended. Sign in again.")
 	}
 	return a, se, nil
+}
+
+// ChangeProfile changes the name, phone and country of the account, for the person signed
+// in to it, and returns the account after the change. It needs change_profile: a
+// restriction that removes it is EFORBIDDEN with the restriction's message and remedy
+// (email_unverified keeps it). A bad value is EINVALID naming its field.
+func (s *Service) ChangeProfile(ctx context.Context, accountID string, c standing.ProfileChange, ip string) (standing.Account, error) {
+	st, err := s.standing(ctx, accountID)
+	if err != nil {
+		return standing.Account{}, err
+	}
+	if d := st.Check(standing.CapChangeProfile, s.clock.Now()); !d.Allowed {
+		return standing.Account{}, denied(d)
+	}
+	if err := identity.Profile(&c); err != nil {
+		return standing.Account{}, err
+	}
+	return s.store.ChangeProfile(ctx, accountID, c, ip, s.identity)
 }
 
 // SignOut ends the session of a token.

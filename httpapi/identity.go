@@ -183,3 +183,28 @@ func handleMe(a *auth.Service, c *checker.Cache, clock standing.Clock) handlerFu
 		return writeJSON(w, http.StatusOK, viewAccount(acc, st, clock.Now()))
 	}
 }
+
+// handleChangeMe serves PATCH /v1/me: the signed-in person changes their own name, phone
+// and country. A field left out stays as it is; "" clears it. The answer is the account
+// as GET /v1/me shows it.
+func handleChangeMe(a *auth.Service, c *checker.Cache, clock standing.Clock) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		acc, _, err := a.Session(r.Context(), sessionToken(r))
+		if err != nil {
+			return err
+		}
+		var in standing.ProfileChange
+		if err := decode(w, r, &in, maxBody); err != nil {
+			return err
+		}
+		acc, err = a.ChangeProfile(r.Context(), acc.ID, in, remoteIP(r))
+		if err != nil {
+			return err
+		}
+		st, err := c.Standing(r.Context(), acc.ID)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, viewAccount(acc, st, clock.Now()))
+	}
+}

@@ -54,6 +54,7 @@ func IdentityRoutes(d IdentityDeps) []Route {
 		{"DELETE /v1/sessions/current", "", handleSignOut(d.Auth)},
 		{"POST /v1/password-reset", "", handlePasswordReset(d.Auth)},
 		{"GET /v1/me", "", handleMe(d.Auth, d.Checker, d.Clock)},
+		{"PATCH /v1/me", "", handleChangeMe(d.Auth, d.Checker, d.Clock)},
 	}
 }
 

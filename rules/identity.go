@@ -90,6 +90,22 @@ func NormalizePhone(raw, region string) (string, error) {
 	return phonenumbers.Format(n, phonenumbers.E164), nil
 }
 
+// Account returns the attributes of an account record's own details: its phone (read in
+// the account's country when it has no +) and its name. A detail that does not normalise
+// is left out; the record's values were checked when they were stored.
+func (h *IdentityHasher) Account(a standing.Account) []standing.IdentityAttribute {
+	var out []standing.IdentityAttribute
+	if a.Phone != "" {
+		if p, err := h.Phone("phone", a.Phone, a.Country); err == nil {
+			out = append(out, p)
+		}
+	}
+	if n, ok := h.Name(a.Name); ok {
+		out = append(out, n)
+	}
+	return out
+}
+
 // Address returns the attribute of a postal address. Fields compare in lower case with
 // punctuation dropped, white space collapsed and the usual street abbreviations unified;
 // an address without line1 and a country is an EINVALID error naming field.

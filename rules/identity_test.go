@@ -94,3 +94,18 @@ func TestCardNumbersAreRefused(t *testing.T) {
 		t.Errorf("fingerprint = %+v, %v", a, err)
 	}
 }
+
+// TestAccountIdentity: an account record's details are its phone and its name, hashed as
+// the same details in an event are, so the two link.
+func TestAccountIdentity(t *testing.T) {
+	h := NewIdentityHasher([]byte("secret"))
+	attrs := h.Account(standing.Account{Name: "Ana Lima", Phone: "+4915123456789", Country: "DE"})
+	phone, _ := h.Phone("phone", "+49 151 2345 6789", "")
+	name, _ := h.Name("lima, ana")
+	if len(attrs) != 2 || attrs[0] != phone || attrs[1].Hash != name.Hash {
+		t.Errorf("Account = %+v, want the phone %+v and the name %+v", attrs, phone, name)
+	}
+	if attrs := h.Account(standing.Account{Country: "DE"}); len(attrs) != 0 {
+		t.Errorf("an account without details has %+v", attrs)
+	}
+}
