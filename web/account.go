@@ -17,6 +17,9 @@ type accountData struct {
 	ConfirmBy      string
 	Restrictions   []restrictionView
 	ClosedOrders   []orderView
+	// ProfilePaused is why the person cannot change their profile now (a restriction
+	// removes change_profile), shown instead of the profile form.
+	ProfilePaused string
 }
 
 // restrictionView is a restriction in the words the person reads: why, what is paused,
@@ -50,7 +53,12 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 		s.renderStatus(w, r, statusFor(err), "message", "Your account", acc, standing.ErrorMessage(err), message{Text: "Try again in a moment."})
 		return
 	}
-	s.render(w, r, "account", "Your account", &page{Account: acc, Data: data})
+	s.render(w, r, "account", "Your account", &page{Account: acc, Form: profileForm(acc), Data: data})
+}
+
+// profileForm is the profile form filled with the account's details.
+func profileForm(acc *standing.Account) map[string]string {
+	return map[string]string{"name": acc.Name, "phone": acc.Phone, "country": acc.Country}
 }
 
 func (s *Server) accountData(r *http.Request, acc *standing.Account) (accountData, error) {
@@ -61,6 +69,9 @@ func (s *Server) accountData(r *http.Request, acc *standing.Account) (accountDat
 		return accountData{}, err
 	}
 	d := accountData{Verified: acc.EmailVerifiedAt != nil, Role: string(acc.Role), Since: acc.CreatedAt.UTC().Format("2 Jan 2006")}
+	if dec := st.Check(standing.CapChangeProfile, now); !dec.Allowed {
+		d.ProfilePaused = dec.Message
+	}
 	active := st.Active(now)
 	switch st.Lifecycle {
 	case standing.LifecycleUnverified:
@@ -156,4 +167,45 @@ func (s *Server) reactivate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/account?notice=resent", http.StatusSeeOther)
+}
+
+// changeProfile serves POST /account/profile: the "Your profile" form of /account. A
+// field the form leaves out stays as it is; an emptied one is cleared. Errors show next
+// to their field with the typed values kept; success returns to /account.
+func (s *Server) changeProfile(w http.ResponseWriter, r *http.Request) {
+	acc := s.requireAccount(w, r)
+	if acc == nil {
+		return
+	}
+	c := standing.ProfileChange{Name: formValue(r, "name"), Phone: formValue(r, "phone"), Country: formValue(r, "country")}
+	after, err := s.d.Auth.ChangeProfile(r.Context(), acc.ID, c, clientIP(r))
+	if err != nil {
+		form := profileForm(acc)
+		for k := range form {
+			if v := formValue(r, k); v != nil {
+				form[k] = *v
+			}
+		}
+		fe, msg := fieldErrors(err)
+		data, derr := s.accountData(r, acc)
+		if derr != nil {
+			data = accountData{}
+		}
+		s.renderPage(w, r, statusFor(err), "account", "Your account", &page{Account: acc, Form: form, FieldErrors: fe, Error: msg, Data: data})
+		return
+	}
+	notice := "profile_saved"
+	if after.Name == acc.Name && after.Phone == acc.Phone && after.Country == acc.Country {
+		notice = "profile_unchanged"
+	}
+	http.Redirect(w, r, "/account?notice="+notice, http.StatusSeeOther)
+}
+
+// formValue returns a posted field, or nil when the form did not send it.
+func formValue(r *http.Request, name string) *string {
+	if _, ok := r.PostForm[name]; !ok {
+		return nil
+	}
+	v := r.PostForm.Get(name)
+	return &v
 }

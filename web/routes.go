@@ -24,6 +24,7 @@ func (s *Server) routes() []route {
 		{"POST /reset", s.form("Reset your password", "reset", s.reset)},
 		{"GET /account", http.HandlerFunc(s.accountPage)},
 		{"POST /account/reactivate", s.form("Your account", "account", s.reactivate)},
+		{"POST /account/profile", s.form("Your account", "account", s.changeProfile)},
 		{"GET /account/delete", http.HandlerFunc(s.deletePage)},
 		{"POST /account/delete", s.form("Delete your account", "account_delete", s.deleteAccount)},
 		{"GET /orders", http.HandlerFunc(s.ordersPage)},

@@ -228,15 +228,17 @@ func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, status int
 
 // notices are the fixed messages a redirect can ask a page to show.
 var notices = map[string]string{
-	"signed_out":       "You are signed out.",
-	"verified":         "Your email address is confirmed. Thank you.",
-	"resent":           "We sent a new confirmation link and code. The older ones no longer work.",
-	"appeal_sent":      "Your appeal was sent. We mailed you a confirmation with the date of the answer.",
-	"message_sent":     "Your message was added to the appeal.",
-	"decided":          "The decision was recorded and the person was told by mail.",
-	"second_reviewer":  "Your vote is recorded. Overturning a confirmed fraud needs a second reviewer to agree.",
-	"password_changed": "Your password was changed, and every device was signed out. Sign in with the new password.",
-	"signed_in":        "You are signed in.",
+	"signed_out":        "You are signed out.",
+	"verified":          "Your email address is confirmed. Thank you.",
+	"resent":            "We sent a new confirmation link and code. The older ones no longer work.",
+	"appeal_sent":       "Your appeal was sent. We mailed you a confirmation with the date of the answer.",
+	"message_sent":      "Your message was added to the appeal.",
+	"decided":           "The decision was recorded and the person was told by mail.",
+	"second_reviewer":   "Your vote is recorded. Overturning a confirmed fraud needs a second reviewer to agree.",
+	"password_changed":  "Your password was changed, and every device was signed out. Sign in with the new password.",
+	"signed_in":         "You are signed in.",
+	"profile_saved":     "Your profile was saved.",
+	"profile_unchanged": "Your profile already had these details; nothing changed.",
 }
 
 // statusFor returns the HTTP status of the page that shows err: the one table in
