@@ -421,9 +421,9 @@ type riskAccount struct {
 	acc      standing.Account
 	state    rules.FeatureState
 	denied   int
-	active   int // orders in pending_payment, paid or shipped, as buyer or seller
-	disputes int // open disputes, as buyer or seller
-	stored   bool
+	active   int  // orders in pending_payment, paid or shipped, as buyer or seller
+	disputes int  // open disputes, as buyer or seller
+	stored   bool // its features are in account_risk: it had an event before
 	dirty    bool
 	// known holds the identity details recorded for the account ("kind:hash"), so a
 	// detail seen again is not written again; nil when not loaded.
@@ -484,7 +484,10 @@ func loadRiskAccount(q querier, dialect Dialect, id string, lock bool) (*riskAcc
 		return nil, err
 	}
 	a.CreatedAt, a.EmailVerifiedAt = fromTS(created), fromNullTS(verified)
-	if state.Valid {
+	// A row with the empty state holds only deny-list counts (addIdentity writes it when
+	// an order's detail is on the list): the account has had no event yet, and its first
+	// one must still record the account's own details.
+	if state.Valid && state.String != "{}" {
 		ra.stored = true
 		if err := json.Unmarshal([]byte(state.String), &ra.state); err != nil {
 			return nil, fmt.Errorf("feature state of %s: %w", id, err)

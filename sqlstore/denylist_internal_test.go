@@ -1,0 +1,70 @@
+package sqlstore
+
+import (
+	"context"
+	"testing"
+
+	"standing"
+	"standing/standingtest"
+)
+
+// TestDenyListHitBeforeTheFirstEvent: an order whose shipping address is on the deny list
+// counts against the buyer before the buyer's first event, and the first event still
+// records the account's own details (its phone here), so the account is linked to another
+// with that phone.
+func TestDenyListHitBeforeTheFirstEvent(t *testing.T) {
+	onBoth(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		phone := standing.IdentityAttribute{Kind: standing.IdentityPhone, Hash: "phone-hash-4915100000003", Display: "+49…003"}
+		address := standing.IdentityAttribute{Kind: standing.IdentityShippingAddress, Hash: "address-hash-of-a-fraudster", Display: "Ha…"}
+		r := NewRisk(s, RiskOptions{Identity: func(a standing.Account) []standing.IdentityAttribute {
+			if a.Phone == "" {
+				return nil
+			}
+			return []standing.IdentityAttribute{phone}
+		}})
+		if _, err := r.SeedDefaultRules(ctx); err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.CreateAccounts(ctx, []standing.NewAccount{
+			{Role: standing.RoleBuyer, Email: "first@example.com", Phone: "+4915100000003", Lifecycle: standing.LifecycleActive},
+			{Role: standing.RoleBuyer, Email: "second@example.com", Phone: "+4915100000003", Lifecycle: standing.LifecycleActive},
+			{Role: standing.RoleSeller, Email: "shop@example.com", Lifecycle: standing.LifecycleActive},
+		}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, second, shop := res[0].Account.ID, res[1].Account.ID, res[2].Account.ID
+		event := func(id, account string) {
+			t.Helper()
+			out, err := r.ProcessEvents(ctx, []standing.EventInput{{Event: standing.Event{ID: id, AccountID: account,
+				Type: standing.EventLoginSucceeded, Time: standingtest.Start}}})
+			if err != nil || out[0].Err != nil {
+				t.Fatal(err, out)
+			}
+		}
+		event("evt-first", first)
+		if err := s.write(ctx, func(t *tx) error {
+			_, err := t.exec("INSERT INTO identity_denylist (kind, value_hash, reason_code, created_at) VALUES (?, ?, ?, ?)",
+				address.Kind, address.Hash, standing.ReasonFraudConfirmed, ts(t.now))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.CreateOrder(ctx, standing.NewOrder{BuyerID: second, SellerID: shop, Amount: 1000, Currency: "EUR",
+			Identity: []standing.IdentityAttribute{address}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.DenyListHits(ctx, second); err != nil || n != 1 {
+			t.Fatalf("deny-list hits before the first event = %d, %v; want 1", n, err)
+		}
+		event("evt-second", second)
+		links, err := s.Links(ctx, second)
+		if err != nil || len(links) != 1 || links[0].AccountID != first {
+			t.Fatalf("links of the second account after its first event = %+v, %v; want the first account, by phone", links, err)
+		}
+		if n, err := s.DenyListHits(ctx, second); err != nil || n != 1 {
+			t.Fatalf("deny-list hits after the first event = %d, %v; want 1", n, err)
+		}
+	})
+}
