@@ -262,13 +262,10 @@ func (s *Store) ChangeProfile(ctx context.Context, accountID string, c standing.
 		}
 		ev := standing.Event{ID: standing.NewID("evt", t.now), AccountID: a.ID, Type: standing.EventProfileChanged,
 			Time: t.now, IP: ip, Attributes: attrs(map[string]any{"fields": changed})}
-		if _, err := t.recordEvent(ev); err != nil {
+		if err := t.recordOwnEvent(ev); err != nil {
 			return err
 		}
-		if err := t.foldEvent(ev); err != nil {
-			return err
-		}
-		t.s.riskChanged(a.ID) // the risk engine's copy of the account row and its features
+		t.s.riskChanged(a.ID) // the risk engine's copy of the account row
 		t.touch(a.ID)
 		return nil
 	})

@@ -36,12 +36,28 @@ func (t *tx) recordEvent(e standing.Event) (bool, error) {
 	return n == 1, nil
 }
 
-// RecordEvent stores one event on its own (a sign-in failure, say).
-func (s *Store) RecordEvent(ctx context.Context, e standing.Event) error {
-	return s.write(ctx, func(t *tx) error {
-		_, err := t.recordEvent(e)
+// recordOwnEvent stores an event Standing records itself — a sign-up, a sign-in or a
+// failed one, a profile change — and, for an account's event, folds it into the account's
+// risk features (foldEvent), so that the rules see it in the features of the account's next
+// event, as they see the marketplace's events.
+func (t *tx) recordOwnEvent(e standing.Event) error {
+	if e.ID == "" {
+		e.ID = standing.NewID("evt", t.now)
+	}
+	if e.Time.IsZero() {
+		e.Time = t.now
+	}
+	stored, err := t.recordEvent(e)
+	if err != nil || !stored || e.AccountID == "" {
 		return err
-	})
+	}
+	return t.foldEvent(e)
+}
+
+// RecordEvent stores one event on its own (a sign-in failure, say) and folds an account's
+// event into its risk features.
+func (s *Store) RecordEvent(ctx context.Context, e standing.Event) error {
+	return s.write(ctx, func(t *tx) error { return t.recordOwnEvent(e) })
 }
 
 // CountEvents counts events of a type since a time, for an account (accountID not empty)

@@ -36,7 +36,7 @@ func (s *Store) SignUp(ctx context.Context, na standing.NewAccount, tok standing
 		if err := t.enqueue(jobs.Job{Kind: JobVerifyDeadline, DedupeKey: "verify-deadline:" + a.ID, RunAt: deadline, Payload: payload, MaxAttempts: 20}); err != nil {
 			return err
 		}
-		_, err = t.recordEvent(standing.Event{AccountID: a.ID, Type: standing.EventSignup, IP: ip})
+		err = t.recordOwnEvent(standing.Event{AccountID: a.ID, Type: standing.EventSignup, IP: ip})
 		return err
 	})
 	return acc, err
@@ -70,7 +70,7 @@ func (s *Store) IssueToken(ctx context.Context, tok standing.Token, m standing.M
 		if _, err := t.queueMail(m); err != nil {
 			return err
 		}
-		_, err := t.recordEvent(standing.Event{AccountID: tok.AccountID, Type: event, IP: ip})
+		err := t.recordOwnEvent(standing.Event{AccountID: tok.AccountID, Type: event, IP: ip})
 		return err
 	})
 }
@@ -260,7 +260,7 @@ func (t *tx) confirm(accountID string) (standing.Account, error) {
 	if err := t.cancelJobs("verify-deadline:" + a.ID); err != nil {
 		return a, err
 	}
-	_, err = t.recordEvent(standing.Event{AccountID: a.ID, Type: standing.EventEmailVerified})
+	err = t.recordOwnEvent(standing.Event{AccountID: a.ID, Type: standing.EventEmailVerified})
 	return a, err
 }
 
@@ -287,7 +287,7 @@ func (s *Store) CreateSession(ctx context.Context, se standing.Session) error {
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, se.ID, se.AccountID, ts(se.CreatedAt), ts(se.ExpiresAt), ts(se.CreatedAt), se.IP, truncate(se.UserAgent, 300)); err != nil {
 			return err
 		}
-		_, err := t.recordEvent(standing.Event{AccountID: se.AccountID, Type: standing.EventLoginSucceeded, IP: se.IP})
+		err := t.recordOwnEvent(standing.Event{AccountID: se.AccountID, Type: standing.EventLoginSucceeded, IP: se.IP})
 		return err
 	})
 }
@@ -362,7 +362,7 @@ func (s *Store) ResetPassword(ctx context.Context, secretHash, passwordHash stri
 			return err
 		}
 		acc = a
-		_, err = t.recordEvent(standing.Event{AccountID: a.ID, Type: standing.EventPasswordChanged})
+		err = t.recordOwnEvent(standing.Event{AccountID: a.ID, Type: standing.EventPasswordChanged})
 		return err
 	})
 	return acc, err

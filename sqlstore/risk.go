@@ -554,17 +554,30 @@ func saveRiskStates(t *tx, states []any) error {
 // foldEvent folds an event Standing records itself (not one the marketplace posts) into
 // the account's risk features, as prepare does for the marketplace's, so the features
 // count it. The rules do not run on it: they see it in the features of the account's next
-// event. The caller tells the risk cache (riskChanged) before the transaction commits.
+// event. At the account's first event it records the account's own identity details, as
+// prepare does, since from then on the account counts as seen. It tells the risk cache.
 func (t *tx) foldEvent(e standing.Event) error {
 	ra, err := loadRiskAccount(t, t.s.dialect, e.AccountID, true)
 	if err != nil {
 		return err
 	}
-	ev, err := ruleEvent(&standing.EventInput{Event: e})
+	if r := t.s.risk(); !ra.stored && r != nil && r.identity != nil {
+		ir, err := t.addIdentity(ra.acc.ID, r.identity(ra.acc))
+		if err != nil {
+			return err
+		}
+		t.s.riskChanged(ir.linked...)
+	}
+	in := standing.EventInput{Event: e}
+	if _, err := netip.ParseAddr(in.IP); err != nil {
+		in.IP = "" // kept with the event, but no address the features can use
+	}
+	ev, err := ruleEvent(&in)
 	if err != nil {
 		return err
 	}
 	ra.state.Apply(ev)
+	t.s.riskChanged(e.AccountID)
 	return saveRiskStates(t, []any{e.AccountID, string(ra.state.AppendJSON(nil)), ts(t.now)})
 }
 
@@ -972,11 +985,17 @@ func registerRisk(s *Store, r *Risk) {
 // changed in the transaction under way. Call it inside the transaction: on SQLite no
 // event transaction can run between it and the commit.
 func (s *Store) riskChanged(accountIDs ...string) {
-	if v, ok := risks.Load(weak.Make(s)); ok {
-		if r := v.(weak.Pointer[Risk]).Value(); r != nil {
-			r.cache.forget(accountIDs...)
-		}
+	if r := s.risk(); r != nil {
+		r.cache.forget(accountIDs...)
 	}
+}
+
+// risk returns the store's risk engine (NewRisk), or nil.
+func (s *Store) risk() *Risk {
+	if v, ok := risks.Load(weak.Make(s)); ok {
+		return v.(weak.Pointer[Risk]).Value()
+	}
+	return nil
 }
 
 // ForgetRiskState drops what the risk engine holds in memory about the accounts: an

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"standing"
+	"standing/rules"
 	"standing/standingtest"
 )
 
@@ -65,6 +66,54 @@ func TestDenyListHitBeforeTheFirstEvent(t *testing.T) {
 		}
 		if n, err := s.DenyListHits(ctx, second); err != nil || n != 1 {
 			t.Fatalf("deny-list hits after the first event = %d, %v; want 1", n, err)
+		}
+	})
+}
+
+// TestOwnEventsCountInTheFeatures: the events Standing records itself — failed sign-ins
+// here — count in the account's risk features as the marketplace's do, and the first of
+// them records the account's own details, linking it to another account with its phone.
+func TestOwnEventsCountInTheFeatures(t *testing.T) {
+	onBoth(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		phone := standing.IdentityAttribute{Kind: standing.IdentityPhone, Hash: "phone-hash-4915100000004", Display: "+49…004"}
+		r := NewRisk(s, RiskOptions{Identity: func(a standing.Account) []standing.IdentityAttribute {
+			if a.Phone == "" {
+				return nil
+			}
+			return []standing.IdentityAttribute{phone}
+		}})
+		if _, err := r.SeedDefaultRules(ctx); err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.CreateAccounts(ctx, []standing.NewAccount{
+			{Role: standing.RoleBuyer, Email: "one@example.com", Phone: "+4915100000004", Lifecycle: standing.LifecycleActive},
+			{Role: standing.RoleBuyer, Email: "two@example.com", Phone: "+4915100000004", Lifecycle: standing.LifecycleActive},
+		}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		one, two := res[0].Account.ID, res[1].Account.ID
+		if out, err := r.ProcessEvents(ctx, []standing.EventInput{{Event: standing.Event{ID: "evt-one", AccountID: one,
+			Type: standing.EventLoginSucceeded, Time: standingtest.Start}}}); err != nil || out[0].Err != nil {
+			t.Fatal(err, out)
+		}
+		for range 3 {
+			if err := s.RecordEvent(ctx, standing.Event{AccountID: two, Type: standing.EventLoginFailed, IP: "198.51.100.7"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if links, err := s.Links(ctx, two); err != nil || len(links) != 1 || links[0].AccountID != one {
+			t.Fatalf("links after the account's own events = %+v, %v; want the account with its phone", links, err)
+		}
+		sample := standing.EventInput{Event: standing.Event{ID: "sample", AccountID: two, Type: standing.EventLoginSucceeded, Time: standingtest.Start}}
+		got, err := r.TestRule(ctx, rules.Rule{ID: "failures", Name: "Failures", Expression: "features.login_failures_1h >= 3",
+			Outcome: rules.Outcome{Score: 1}, Mode: rules.ModeActive, Enabled: true}, sample, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.Fired {
+			t.Fatalf("three failed sign-ins are not in the features: %v", got.Features)
 		}
 	})
 }
