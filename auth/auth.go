@@ -312,13 +312,15 @@ func denied(d standing.Decision) error {
 	return standing.Errorf(standing.EFORBIDDEN, "%s", strings.TrimSpace(d.Message+" "+d.Remedy))
 }
 
+// lockedError says until when sign-in is paused, with the date (a policy's lockout may
+// pass midnight, or last days) and the wait in words.
 func lockedError(whose string, until, now time.Time) error {
-	mins := int(until.Sub(now).Round(time.Minute).Minutes())
-	if mins < 1 {
-		mins = 1
+	wait := max(until.Sub(now).Round(time.Minute), time.Minute)
+	if wait >= 2*time.Hour {
+		wait = wait.Round(time.Hour)
 	}
-	return standing.Errorf(standing.ERATELIMITED, "Too many failed sign-ins %s. To keep the account safe, sign-in is paused until %s (about %d minutes). You can reset your password meanwhile.",
-		whose, until.UTC().Format("15:04 MST"), mins)
+	return standing.Errorf(standing.ERATELIMITED, "Too many failed sign-ins %s. To keep the account safe, sign-in is paused until %s (in about %s). You can reset your password meanwhile.",
+		whose, standing.FormatTime(until), standing.Duration(wait).Words())
 }
 
 // locked returns when sign-in unlocks, or zero: limit failures within the failure window

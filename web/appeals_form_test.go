@@ -300,7 +300,7 @@ func TestOrdersListStatusAndDisputes(t *testing.T) {
 		t.Fatalf("/orders = %d; own order shown: %v; another buyer's shown: %v", resp.StatusCode, i >= 0, strings.Contains(page, theirs))
 	}
 	card := page[i : i+strings.Index(page[i:], "</div>")]
-	for _, want := range []string{`data-status="paid"`, "Paid, being prepared", "12.50 EUR", "<dt>Dispute</dt><dd>open"} {
+	for _, want := range []string{`data-status="paid"`, "Paid, being prepared", "EUR 12.50", "<dt>Dispute</dt><dd>open"} {
 		if !strings.Contains(card, want) {
 			t.Errorf("the order's card lacks %q:\n%s", want, card)
 		}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 
 	"standing"
@@ -61,7 +60,7 @@ func (s *Server) orderViews(ctx context.Context, accountID string) ([]orderView,
 	}
 	var out []orderView
 	for _, o := range orders {
-		v := orderView{ID: o.ID, Amount: fmt.Sprintf("%d.%02d %s", o.Amount/100, o.Amount%100, o.Currency),
+		v := orderView{ID: o.ID, Amount: standing.Money{Currency: o.Currency, Amount: o.Amount}.String(),
 			Placed: standing.FormatTime(o.PlacedAt), Status: string(o.Status), StatusWords: statusWords[string(o.Status)],
 			Tracking: o.TrackingNumber, Disputes: byOrder[o.ID], Closed: o.Status == "closed_by_risk", AppealID: appealed[o.ID]}
 		if v.Closed {
