@@ -27,7 +27,9 @@ func (a *App) wireAppeals() ([]httpapi.Route, error) {
 	}
 	blobURL := a.Config.BlobURL
 	if blobURL == "" {
-		blobURL = "file://" + filepath.Join(a.Config.DataDir, "blobs")
+		// A plain path: the data folder is often relative (./standing-data), which a
+		// file:// URL cannot hold.
+		blobURL = filepath.Join(a.Config.DataDir, "blobs")
 	}
 	store, err := blob.Open(blobURL, a.getenv)
 	if err != nil {

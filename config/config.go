@@ -147,7 +147,7 @@ func (c *Config) Masked() []any {
 	}
 	blobs := c.BlobURL
 	if blobs == "" {
-		blobs = "file://" + c.DataDir + "/blobs"
+		blobs = filepath.Join(c.DataDir, "blobs")
 	}
 	return []any{"addr", c.Addr, "data_dir", c.DataDir, "database", db, "blobs", Mask(blobs), "policy", c.PolicyFile,
 		"dev", c.Dev, "base_url", c.BaseURL, "smtp", Mask(c.SMTPURL), "smtp_tls", c.SMTPTLS, "secret", secret}

@@ -61,7 +61,19 @@ func lastLine(s string) string {
 
 func waitReady(t *testing.T, base string) {
 	t.Helper()
+	waitServing(t, base, nil, nil)
+}
+
+// waitServing waits for a server started in the test to be ready; when serve returns
+// first (on done), it fails the test with serve's error and its log.
+func waitServing(t *testing.T, base string, done <-chan error, logs fmt.Stringer) {
+	t.Helper()
 	for i := 0; i < 200; i++ {
+		select {
+		case err := <-done:
+			t.Fatalf("serve ended before it was ready: %v\n%s", err, logs)
+		default:
+		}
 		resp, err := http.Get(base + "/readyz")
 		if err == nil {
 			resp.Body.Close()
@@ -89,25 +101,30 @@ func call(t *testing.T, method, url, key, body string) (int, map[string]any) {
 	return resp.StatusCode, m
 }
 
+// TestServeWithNoConfiguration runs the README's first command as a newcomer does, in a
+// fresh folder with the default data folder (./standing-data, a relative path); only the
+// address differs, so that tests can run side by side.
 func TestServeWithNoConfiguration(t *testing.T) {
-	dir := t.TempDir()
+	t.Chdir(t.TempDir())
+	dir := "standing-data"
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var logs syncBuffer
 	done := make(chan error, 1)
-	// Only the address and folder differ from the README's defaults, so tests can run in parallel.
 	go func() {
-		done <- run(ctx, []string{"serve", "--dev"}, env("STANDING_ADDR", addr, "STANDING_DATA_DIR", dir), nil, io.Discard, &logs)
+		done <- run(ctx, []string{"serve", "--dev"}, env("STANDING_ADDR", addr), nil, io.Discard, &logs)
 	}()
 	base := "http://" + addr
-	waitReady(t, base)
+	waitServing(t, base, done, &logs)
 	if first := strings.SplitN(logs.String(), "\n", 2)[0]; !strings.Contains(first, "DEVELOPER MODE") {
 		t.Errorf("first log line = %q, want it to say developer mode", first)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "standing.db")); err != nil {
-		t.Errorf("no SQLite file in the data folder: %v", err)
+	for _, want := range []string{"standing.db", "blobs"} {
+		if _, err := os.Stat(filepath.Join(dir, want)); err != nil {
+			t.Errorf("no %s in the data folder: %v", want, err)
+		}
 	}
-	out, err := runCmd(t, env("STANDING_DATA_DIR", dir), "apikey", "create", "--name", "shop", "--scopes", "accounts:write,check")
+	out, err := runCmd(t, env(), "apikey", "create", "--name", "shop", "--scopes", "accounts:write,check")
 	if err != nil {
 		t.Fatalf("apikey create: %v\n%s", err, out)
 	}
