@@ -34,10 +34,12 @@ type story struct {
 	setup  func(s *scene)
 	events func(s *scene) []map[string]any
 	// reason is the restriction that follows ("" for none), closes whether the buyer's
-	// open orders are closed, denied a capability the restriction removes.
+	// open orders are closed, denied a capability the restriction removes, review whether
+	// the account goes to the reviewers' queue.
 	reason string
 	closes bool
 	denied string
+	review bool
 	// fires is false for a near miss: the rule stays quiet and the account allowed.
 	fires bool
 }
@@ -172,6 +174,8 @@ func defaultRuleStories() []story {
 
 		{name: "three declines, the last from a VPN address and a new device", rule: rules.RuleDeclinedPaymentsRisky, fires: true, reason: "risk_review", closes: true, denied: "place_order",
 			events: declines(p.DeclinedPayments24h, vpnIP, "device-new")},
+		{name: fmt.Sprintf("%d declines, the last from a new device on a plain address", p.DeclinedPayments24h), rule: rules.RuleDeclinedPaymentsRisky, fires: true, reason: "risk_review", closes: true, denied: "place_order",
+			events: declines(p.DeclinedPayments24h, plainIP, "device-new")},
 		{name: "near miss: two declines, the last from a new device", rule: rules.RuleDeclinedPaymentsRisky, events: declines(p.DeclinedPayments24h-1, plainIP, "device-new")},
 
 		{name: fmt.Sprintf("%d orders in an hour", p.CheckoutBurst1h), rule: rules.RuleCheckoutBurst, fires: true, reason: "risk_review", closes: true, denied: "place_order",
@@ -187,11 +191,11 @@ func defaultRuleStories() []story {
 			events: times("complaint_received", p.Complaints90d, 20*24*time.Hour)},
 		{name: "near miss: the first complaint is older than 90 days", rule: rules.RuleBuyerComplaints, events: times("complaint_received", p.Complaints90d, 50*24*time.Hour)},
 
-		{name: "checkout sharing card and phone with an account closed for fraud", rule: rules.RuleDuplicateIdentity, fires: true, reason: "duplicate_identity", denied: "place_order",
+		{name: "checkout sharing card and phone with an account closed for fraud", rule: rules.RuleDuplicateIdentity, fires: true, reason: "duplicate_identity", denied: "place_order", review: true,
 			setup: twin(true), events: checkout},
 		{name: "near miss: the twin account is in good standing", rule: rules.RuleDuplicateIdentity, setup: twin(false), events: checkout},
 
-		{name: "checkout sharing card and phone with an account in good standing goes to review", rule: rules.RuleLinkedAccounts, fires: true,
+		{name: "checkout sharing card and phone with an account in good standing goes to review", rule: rules.RuleLinkedAccounts, fires: true, review: true,
 			setup: twin(false), events: checkout},
 		{name: "near miss: no shared details", rule: rules.RuleLinkedAccounts, events: checkout},
 
@@ -243,6 +247,10 @@ func checkStory(t *testing.T, e *riskEnv, s *scene, st story) {
 		t.Fatalf("rule %s fired = %v, want %v; decisions: %v", st.rule, fired, st.fires, s.decisions)
 	}
 	rs := e.restrictions(s.buyer)
+	orders := s.orders
+	if s.flaggedOrder != "" {
+		orders = append(slices.Clone(orders), s.flaggedOrder)
+	}
 	if !st.fires {
 		if len(rs) != 0 {
 			t.Fatalf("near miss restricted the account: %v", rs)
@@ -250,9 +258,12 @@ func checkStory(t *testing.T, e *riskEnv, s *scene, st story) {
 		if !e.allowed(s.buyer, "place_order") {
 			t.Fatal("near miss: the buyer may not place orders")
 		}
-		for _, o := range s.orders {
+		for _, o := range orders {
 			if status, _ := e.orderStatus(o); status != "pending_payment" {
 				t.Errorf("near miss: order %s is %s", o, status)
+			}
+			if got := e.hook.find(standing.WebhookOrderClosed, "order_id", o); len(got) != 0 {
+				t.Errorf("near miss sent order.closed for %s", o)
 			}
 		}
 		if m := e.mails(s.email); len(m) != 0 {
@@ -260,6 +271,9 @@ func checkStory(t *testing.T, e *riskEnv, s *scene, st story) {
 		}
 		if got := e.hook.find(standing.WebhookAccountRestricted, "account_id", s.buyer); len(got) != 0 {
 			t.Errorf("near miss sent account.restricted")
+		}
+		if rv, ok := openReview(e, s.buyer); ok && slices.Contains(ruleIDsOf(rv), st.rule) {
+			t.Errorf("near miss sent the account to review for %s: %v", st.rule, rv)
 		}
 		return
 	}
@@ -272,26 +286,42 @@ func checkStory(t *testing.T, e *riskEnv, s *scene, st story) {
 			}
 		}
 	}
+	// The story's rule itself took each action, not only another rule that fired with it
+	// (a decline from a VPN address fires anonymizer_checkout too).
+	wantAction := func(kind, reason string) {
+		t.Helper()
+		if !actedBy(s.decisions, st.rule, kind, reason) {
+			t.Errorf("no %s action (%s) by %s in the decisions: %v", kind, reason, st.rule, s.decisions)
+		}
+	}
+	if st.review {
+		wantAction(standing.ActionReview, "")
+		if rv, ok := openReview(e, s.buyer); !ok || !slices.Contains(ruleIDsOf(rv), st.rule) {
+			t.Errorf("the account is not in the review queue for %s: %v", st.rule, rv)
+		}
+	}
 	if st.reason == "" {
-		// A rule that only scores and sends to review.
+		// A rule that only scores and sends to review: nothing else follows.
 		if len(rs) != 0 {
 			t.Errorf("restrictions = %v, want none", rs)
-		}
-		reviews := e.MustAPI("GET", "/v1/reviews?state=open", nil, http.StatusOK)["reviews"].([]any)
-		found := false
-		for _, r := range reviews {
-			if r.(map[string]any)["account_id"] == s.buyer {
-				found = true
-			}
-		}
-		if !found {
-			t.Errorf("the account is not in the review queue: %v", reviews)
 		}
 		if !e.allowed(s.buyer, "place_order") {
 			t.Error("a review-only rule restricted the account")
 		}
+		for _, o := range orders {
+			if status, _ := e.orderStatus(o); status != "pending_payment" {
+				t.Errorf("a review-only rule left order %s %s", o, status)
+			}
+		}
+		if m := e.mails(s.email); len(m) != 0 {
+			t.Errorf("a review-only rule mailed %v", m)
+		}
+		if got := e.hook.find(standing.WebhookAccountRestricted, "account_id", s.buyer); len(got) != 0 {
+			t.Error("a review-only rule sent account.restricted")
+		}
 		return
 	}
+	wantAction(standing.ActionRestrict, st.reason)
 	r, ok := rs[st.reason]
 	if !ok {
 		t.Fatalf("no %s restriction; active: %v", st.reason, rs)
@@ -306,6 +336,9 @@ func checkStory(t *testing.T, e *riskEnv, s *scene, st story) {
 		t.Errorf("a %s restriction took away view_orders", st.reason)
 	}
 	// The orders: all closed by a freeze, only the flagged one for a flagged recipient.
+	if st.closes {
+		wantAction(standing.ActionCloseOrders, st.reason)
+	}
 	for _, o := range s.orders {
 		status, why := e.orderStatus(o)
 		switch {
@@ -314,14 +347,16 @@ func checkStory(t *testing.T, e *riskEnv, s *scene, st story) {
 		case !st.closes && status != "pending_payment":
 			t.Errorf("order %s is %s, want it left open", o, status)
 		}
-		if st.closes {
-			hooks := e.hook.find(standing.WebhookOrderClosed, "order_id", o)
-			if len(hooks) != 1 || hooks[0].Data["reason_code"] != st.reason || hooks[0].Data["restriction_id"] != r["id"] {
-				t.Errorf("order.closed webhooks for %s = %v", o, hooks)
-			}
+		hooks := e.hook.find(standing.WebhookOrderClosed, "order_id", o)
+		switch {
+		case st.closes && (len(hooks) != 1 || hooks[0].Data["reason_code"] != st.reason || hooks[0].Data["restriction_id"] != r["id"]):
+			t.Errorf("order.closed webhooks for %s = %v", o, hooks)
+		case !st.closes && len(hooks) != 0:
+			t.Errorf("order.closed sent for %s, which stays open", o)
 		}
 	}
 	if s.flaggedOrder != "" {
+		wantAction(standing.ActionCloseOrder, st.reason)
 		status, why := e.orderStatus(s.flaggedOrder)
 		reason, _ := standing.DefaultPolicy().Reason(standing.ReasonFlaggedRecipient)
 		if status != "closed_by_risk" || why != reason.Message+" "+reason.Remedy {
@@ -330,8 +365,9 @@ func checkStory(t *testing.T, e *riskEnv, s *scene, st story) {
 		if r["order_id"] != s.flaggedOrder {
 			t.Errorf("flagged_recipient restriction names order %v, want %s", r["order_id"], s.flaggedOrder)
 		}
-		if len(e.hook.find(standing.WebhookOrderClosed, "order_id", s.flaggedOrder)) != 1 {
-			t.Error("no order.closed webhook for the flagged order")
+		hooks := e.hook.find(standing.WebhookOrderClosed, "order_id", s.flaggedOrder)
+		if len(hooks) != 1 || hooks[0].Data["reason_code"] != st.reason || hooks[0].Data["restriction_id"] != r["id"] {
+			t.Errorf("order.closed webhooks for the flagged order = %v", hooks)
 		}
 	}
 	// The mail and the webhook.
@@ -347,4 +383,44 @@ func checkStory(t *testing.T, e *riskEnv, s *scene, st story) {
 		t.Errorf("webhook data = %v", hooks[0].Data)
 	}
 	wantNoPersonalData(t, hooks[0], s.email, "Ana Lopez", "Mickey")
+}
+
+// actedBy reports whether one of the decisions holds an action of the kind (and reason,
+// when given) that the rule took part in.
+func actedBy(decs []map[string]any, rule, kind, reason string) bool {
+	for _, d := range decs {
+		acts, _ := d["actions"].([]any)
+		for _, a := range acts {
+			a := a.(map[string]any)
+			if a["kind"] != kind || reason != "" && a["reason_code"] != reason {
+				continue
+			}
+			ids, _ := a["rule_ids"].([]any)
+			if slices.Contains(ids, any(rule)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// openReview returns the account's open review, if it has one.
+func openReview(e *riskEnv, account string) (map[string]any, bool) {
+	e.t.Helper()
+	for _, r := range e.MustAPI("GET", "/v1/reviews?state=open", nil, http.StatusOK)["reviews"].([]any) {
+		if r := r.(map[string]any); r["account_id"] == account {
+			return r, true
+		}
+	}
+	return nil, false
+}
+
+// ruleIDsOf returns the rules that sent a review.
+func ruleIDsOf(review map[string]any) []string {
+	var ids []string
+	list, _ := review["rule_ids"].([]any)
+	for _, id := range list {
+		ids = append(ids, id.(string))
+	}
+	return ids
 }
