@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -265,17 +266,55 @@ func TestRepeatedEventChangesNothing(t *testing.T) {
 	})
 }
 
-// TestEventRetention: events older than the policy's retention are swept.
+// TestEventRetention: the retention sweep deletes events older than the policy's
+// event_retention by the service clock, keeps the rest, and follows a changed setting; an
+// event already past it is refused.
 func TestEventRetention(t *testing.T) {
-	e := newRiskEnv(t, false)
-	buyer, _ := e.account("buyer")
-	old := e.post(e.event("login_succeeded", buyer, 399*24*time.Hour, nil))
-	recent := e.post(e.event("login_succeeded", buyer, 0, nil))
-	e.Advance("2d")
-	if r := e.API("GET", "/v1/events/"+old["event_id"].(string), nil); r.Status != http.StatusNotFound {
-		t.Errorf("an event past retention is still there: %d", r.Status)
-	}
-	e.MustAPI("GET", "/v1/events/"+recent["event_id"].(string), nil, http.StatusOK)
+	riskBackends(t, func(t *testing.T, e *riskEnv) {
+		buyer, _ := e.account("buyer")
+		status := func(id string) int { return e.API("GET", "/v1/events/"+id, nil).Status }
+		old := e.post(e.event("login_succeeded", buyer, 399*24*time.Hour, nil))["event_id"].(string)
+		recent := e.post(e.event("login_succeeded", buyer, 0, nil))["event_id"].(string)
+		e.RunJobs()
+		if st := status(old); st != http.StatusOK {
+			t.Fatalf("an event 399 days old was swept under 400 days of retention: %d", st)
+		}
+		e.Advance("2d")
+		if st := status(old); st != http.StatusNotFound {
+			t.Errorf("an event past retention is still there: %d", st)
+		}
+		if st := status(recent); st != http.StatusOK {
+			t.Errorf("a recent event was swept: %d", st)
+		}
+
+		// The operator shortens the retention to 10 days.
+		f, err := os.OpenFile(e.App.Config.PolicyFile, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteString("  event_retention: 10d\n"); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		if err := e.App.ReloadPolicy(); err != nil {
+			t.Fatal(err)
+		}
+		if r := e.API("POST", "/v1/events", e.event("login_succeeded", buyer, 11*24*time.Hour, nil)); r.Status != http.StatusUnprocessableEntity || r.JSON()["field"] != "time" {
+			t.Errorf("an event past the retention: %d %s", r.Status, r.Body)
+		}
+		fiveDays := e.post(e.event("login_succeeded", buyer, 5*24*time.Hour, nil))["event_id"].(string)
+		e.Advance("4d")
+		if st := status(fiveDays); st != http.StatusOK {
+			t.Errorf("an event 9 days old was swept under 10 days of retention: %d", st)
+		}
+		e.Advance("2d")
+		if st := status(fiveDays); st != http.StatusNotFound {
+			t.Errorf("an event 11 days old is still there under 10 days of retention: %d", st)
+		}
+		if st := status(recent); st != http.StatusOK {
+			t.Errorf("an event 8 days old was swept under 10 days of retention: %d", st)
+		}
+	})
 }
 
 // TestLedger covers orders, disputes and wallets through the API with idempotency keys.
