@@ -580,14 +580,40 @@ func TestRulesAPI(t *testing.T) {
 			t.Error("a test restricted")
 		}
 
-		// Backtest over the stored events: what it would have done, nothing done.
-		bt := e.MustAPI("POST", "/v1/rules/big_spender/backtest", map[string]any{"days": 7, "outcome": map[string]any{"reason_code": "risk_review", "close_open_orders": true}}, 200)
+		// Backtest over the stored events of the last days: what it would have done, nothing
+		// done. A big order ten days ago is outside a 7-day window and inside a 30-day one;
+		// the buyer has an open order the outcome would close.
+		seller, _ := e.account("seller")
+		open := e.order(buyer, seller, nil)
+		e.post(e.event("order_placed", buyer, 10*24*time.Hour, map[string]any{"attributes": big}))
+		e.RunJobs()
+		hitsBefore := len(e.MustAPI("GET", "/v1/rules/big_spender/hits", nil, 200)["hits"].([]any))
+		hooksBefore := e.hook.count()
+		reviewBefore, _ := openReview(e, buyer)
+		bt := e.MustAPI("POST", "/v1/rules/big_spender/backtest", map[string]any{"days": 7, "outcome": map[string]any{"reason_code": "risk_review", "close_open_orders": true, "review": true}}, 200)
 		if bt["events_scanned"].(float64) < 2 || bt["fired"].(float64) != 2 || bt["accounts_hit"].(float64) != 1 ||
-			bt["would_restrict"].(map[string]any)["risk_review"].(float64) != 1 || len(bt["samples"].([]any)) != 2 {
+			bt["would_restrict"].(map[string]any)["risk_review"].(float64) != 1 || len(bt["samples"].([]any)) != 2 ||
+			bt["would_close_orders_of"].(float64) != 1 || bt["open_orders"].(float64) != 1 || bt["would_review"].(float64) != 1 {
 			t.Errorf("backtest = %v", bt)
 		}
+		if bt = e.MustAPI("POST", "/v1/rules/big_spender/backtest", map[string]any{"days": 30}, 200); bt["fired"].(float64) != 3 {
+			t.Errorf("backtest over 30 days fired %v, want 3 (with the order ten days ago)", bt["fired"])
+		}
+		e.RunJobs()
 		if len(e.restrictions(buyer)) != 0 {
 			t.Error("a backtest restricted")
+		}
+		if st, _ := e.orderStatus(open); st != "pending_payment" {
+			t.Errorf("a backtest left the open order %s", st)
+		}
+		if rv, _ := openReview(e, buyer); fmt.Sprint(rv) != fmt.Sprint(reviewBefore) {
+			t.Errorf("a backtest changed the review queue: %v, before %v", rv, reviewBefore)
+		}
+		if n := len(e.MustAPI("GET", "/v1/rules/big_spender/hits", nil, 200)["hits"].([]any)); n != hitsBefore {
+			t.Errorf("a backtest recorded hits: %d, before %d", n, hitsBefore)
+		}
+		if e.hook.count() != hooksBefore {
+			t.Error("a backtest sent webhooks")
 		}
 		bt = e.MustAPI("POST", "/v1/rules/big_spender/backtest", map[string]any{"days": 7, "version": 1}, 200)
 		if bt["fired"].(float64) != 0 || bt["version"].(float64) != 1 {
