@@ -497,7 +497,7 @@ func TestRulesAPI(t *testing.T) {
 		}{
 			{map[string]any{"id": "r1", "name": "x", "expression": "features.declined_payments_24h >=", "outcome": map[string]any{"score": 1}}, "expression", "line 1, column"},
 			{map[string]any{"id": "r1", "name": "x", "expression": "features.declined_paymnets_24h >= 3", "outcome": map[string]any{"score": 1}}, "expression", "did you mean"},
-			{map[string]any{"id": "r1", "name": "x", "expression": "event.attributes.items.all(a, event.attributes.items.all(b, event.attributes.items.all(c, a == b && b == c)))", "outcome": map[string]any{"score": 1}}, "expression", "cost"},
+			{map[string]any{"id": "r1", "name": "x", "expression": "event.attributes.items.all(a, event.attributes.items.all(b, event.attributes.items.all(c, a == b && b == c)))", "outcome": map[string]any{"score": 1}}, "expression", "line 1, column 27: the expression may cost"},
 			{map[string]any{"id": "r1", "name": "x", "expression": "1 + 1", "outcome": map[string]any{"score": 1}}, "expression", "true or false"},
 			{map[string]any{"id": "r1", "name": "x", "expression": "true", "outcome": map[string]any{"reason_code": "made_up"}}, "outcome.reason_code", "unknown reason"},
 			{map[string]any{"id": "r1", "name": "x", "expression": "true", "outcome": map[string]any{"reason_code": "fraud_confirmed"}}, "outcome.reason_code", "reviewer"},
@@ -722,6 +722,49 @@ func TestWebhooks(t *testing.T) {
 		}
 		if n := e.hook.rejections(); n != 0 {
 			t.Errorf("%d webhooks failed signature verification", n)
+		}
+	})
+}
+
+// TestRuleStoppedAtRunTime: a rule whose loop passes the estimate but meets a much longer
+// list is stopped at the run-time cost limit; the event is still decided by the other
+// rules, the stopped rule is named in the decision's errors, and the batch is not lost.
+func TestRuleStoppedAtRunTime(t *testing.T) {
+	riskBackends(t, func(t *testing.T, e *riskEnv) {
+		e.MustAPI("POST", "/v1/rules", map[string]any{"id": "every_item", "name": "Every item checked",
+			"expression": `event.type == "order_placed" && has(event.attributes.items) &&
+  event.attributes.items.all(x, x >= 0 && x + 1 > 0 && x * 2 >= 0 && x - 1 < x)`,
+			"outcome": map[string]any{"score": 5}}, http.StatusCreated)
+		buyer, _ := e.account("buyer")
+		seller, _ := e.account("seller")
+		order := e.order(buyer, seller, nil)
+		items := make([]int, 7000) // within the attributes' size limit, far past the run-time cost
+		res := e.MustAPI("POST", "/v1/events", map[string]any{"events": []any{
+			e.event("login_succeeded", buyer, time.Minute, map[string]any{"ip": plainIP}),
+			e.event("order_placed", buyer, 0, map[string]any{"ip": vpnIP, "attributes": map[string]any{"items": items}}),
+			e.event("order_placed", buyer, 0, map[string]any{"ip": plainIP, "attributes": map[string]any{"items": []int{1, 2}}}),
+		}}, http.StatusOK)
+		if res["accepted"].(float64) != 3 {
+			t.Fatalf("batch = %v", res)
+		}
+		results := res["results"].([]any)
+		stopped := results[1].(map[string]any)["decision"].(map[string]any)
+		errs, _ := stopped["errors"].([]any)
+		if len(errs) != 1 || errs[0].(map[string]any)["rule_id"] != "every_item" || !strings.Contains(errs[0].(map[string]any)["message"].(string), "stopped") {
+			t.Errorf("errors of the long event = %v", stopped["errors"])
+		}
+		if fired := ruleIDs(stopped, "fired"); slices.Contains(fired, "every_item") || !slices.Contains(fired, "anonymizer_checkout") {
+			t.Errorf("the long event fired %v, want anonymizer_checkout and not every_item", fired)
+		}
+		if _, ok := e.restrictions(buyer)["risk_review"]; !ok {
+			t.Error("the other rules did not act on the long event")
+		}
+		if st, _ := e.orderStatus(order); st != "closed_by_risk" {
+			t.Errorf("order = %s, want closed_by_risk", st)
+		}
+		short := results[2].(map[string]any)["decision"].(map[string]any)
+		if !slices.Contains(ruleIDs(short, "fired"), "every_item") || short["errors"] != nil {
+			t.Errorf("the short event: fired %v, errors %v", ruleIDs(short, "fired"), short["errors"])
 		}
 	})
 }
