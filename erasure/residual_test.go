@@ -3,20 +3,15 @@ package erasure_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"standing/app/apptest"
-	"standing/blob"
 	"standing/evidence/evidencetest"
-	"standing/sqlstore"
 )
 
 // person fills one account with every kind of data Standing keeps, each field carrying the
@@ -108,7 +103,7 @@ func testNoResidualData(t *testing.T, e *apptest.Env) {
 	gone := []string{"zqxmarka", "203.0.113.77", "99900011", "9990 0011", "99900013", "zqxmarkc"}
 	kept := []string{"zqxmarkb", "198.51.100.23", "99900024"}
 	for _, m := range []string{gone[0], "99900013"} {
-		if n := scan(t, e, m); n == 0 {
+		if n := e.Occurrences(m); n == 0 {
 			t.Fatalf("%q is nowhere before the erasure; the scan cannot see it", m)
 		}
 	}
@@ -121,12 +116,12 @@ func testNoResidualData(t *testing.T, e *apptest.Env) {
 	e.RunJobs()
 
 	for _, m := range gone {
-		if n := scan(t, e, m); n != 0 {
+		if n := e.Occurrences(m); n != 0 {
 			t.Errorf("%q of the erased account is still in %d places", m, n)
 		}
 	}
 	for _, m := range kept {
-		if n := scan(t, e, m); n == 0 {
+		if n := e.Occurrences(m); n == 0 {
 			t.Errorf("%q of the other account is gone too", m)
 		}
 	}
@@ -154,96 +149,4 @@ func testNoResidualData(t *testing.T, e *apptest.Env) {
 	if received == 0 {
 		t.Error("the webhook receiver got nothing; the test did not exercise webhook payloads")
 	}
-}
-
-// scan counts the places a marker appears: every text column of every table, and every
-// stored evidence file.
-func scan(t *testing.T, e *apptest.Env, marker string) int {
-	t.Helper()
-	ctx := context.Background()
-	var db *sql.DB
-	var err error
-	var cols [][2]string
-	if e.App.Store.Dialect() == sqlstore.Postgres {
-		db, err = sql.Open("pgx", e.App.Config.DatabaseURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows, err := db.QueryContext(ctx, `SELECT table_name, column_name FROM information_schema.columns
-			WHERE table_schema = current_schema() AND data_type IN ('text', 'character varying')`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var tbl, col string
-			rows.Scan(&tbl, &col)
-			cols = append(cols, [2]string{tbl, col})
-		}
-		rows.Close()
-	} else {
-		db, err = sql.Open("sqlite", filepath.Join(e.App.Config.DataDir, "standing.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows, err := db.QueryContext(ctx, "SELECT name FROM sqlite_master WHERE type = 'table'")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var tables []string
-		for rows.Next() {
-			var n string
-			rows.Scan(&n)
-			tables = append(tables, n)
-		}
-		rows.Close()
-		for _, tbl := range tables {
-			info, err := db.QueryContext(ctx, fmt.Sprintf("PRAGMA table_info(%q)", tbl))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for info.Next() {
-				var cid, notnull, pk int
-				var name, typ string
-				var def any
-				info.Scan(&cid, &name, &typ, &notnull, &def, &pk)
-				if strings.Contains(strings.ToUpper(typ), "TEXT") {
-					cols = append(cols, [2]string{tbl, name})
-				}
-			}
-			info.Close()
-		}
-	}
-	defer db.Close()
-	if len(cols) < 20 {
-		t.Fatalf("found only %d text columns; the scan is broken", len(cols))
-	}
-	found := 0
-	for _, c := range cols {
-		var n int
-		q := fmt.Sprintf(`SELECT COUNT(*) FROM %q WHERE lower(CAST(%q AS TEXT)) LIKE $1`, c[0], c[1])
-		if err := db.QueryRowContext(ctx, q, "%"+strings.ToLower(marker)+"%").Scan(&n); err != nil {
-			t.Fatalf("scan %s.%s: %v", c[0], c[1], err)
-		}
-		if n > 0 {
-			t.Logf("%q found in %s.%s (%d rows)", marker, c[0], c[1], n)
-		}
-		found += n
-	}
-	err = e.App.Blobs.List(ctx, "", func(i blob.Info) error {
-		rc, _, err := e.App.Blobs.Get(ctx, i.Key)
-		if err != nil {
-			return err
-		}
-		defer rc.Close()
-		b, _ := io.ReadAll(rc)
-		if bytes.Contains(bytes.ToLower(b), []byte(strings.ToLower(marker))) {
-			t.Logf("%q found in the file %s", marker, i.Key)
-			found++
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return found
 }
