@@ -194,6 +194,16 @@ func TestEventBatchBadInput(t *testing.T) {
 		if r := e.API("GET", "/v1/events/"+results[3].(map[string]any)["event_id"].(string), nil); r.Status != http.StatusNotFound {
 			t.Errorf("the event with the card number was stored: %d", r.Status)
 		}
+		// Nor is the card number anywhere else: no table, no file (the scan finds the
+		// good event's id, so it can see what is stored).
+		if e.Occurrences(results[0].(map[string]any)["event_id"].(string)) == 0 {
+			t.Fatal("the scan does not find the stored event")
+		}
+		for _, form := range []string{"4111111111111111", "1111 1111", "1111-1111"} {
+			if n := e.Occurrences(form); n != 0 {
+				t.Errorf("the card number (%q) is stored in %d places", form, n)
+			}
+		}
 
 		// A single event with a bad address is a plain 422 problem.
 		r := e.API("POST", "/v1/events", e.event("login_succeeded", buyer, 0, map[string]any{"ip": "not-an-ip"}))
