@@ -209,15 +209,20 @@ func defaultRuleStories() []story {
 // follows: the restriction, the check, the closed orders with the reason the buyer reads,
 // the mail and the signed webhooks; and for each near miss, that nothing does.
 func TestDefaultRuleStories(t *testing.T) {
-	covered := map[string]bool{}
+	fires, misses := map[string]bool{}, map[string]bool{}
 	for _, st := range defaultRuleStories() {
 		if st.fires {
-			covered[st.rule] = true
+			fires[st.rule] = true
+		} else {
+			misses[st.rule] = true
 		}
 	}
 	for _, r := range rules.DefaultRules(standing.DefaultPolicy()) {
-		if !covered[r.ID] {
+		if !fires[r.ID] {
 			t.Errorf("default rule %s has no story that makes it fire", r.ID)
+		}
+		if !misses[r.ID] {
+			t.Errorf("default rule %s has no near miss", r.ID)
 		}
 	}
 	riskBackends(t, func(t *testing.T, e *riskEnv) {
