@@ -10,7 +10,7 @@ import (
 
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return exitError{2, fmt.Errorf("usage: standing bench check [flags]")}
+		return exitError{2, fmt.Errorf("usage: standing bench check|events|sellers|queue|erasure [flags]")}
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlagSet("bench "+sub, stderr)

@@ -304,6 +304,30 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+// TestHelp: "standing -h" names every command of the README's table, and a command's -h
+// prints its flags and ends with success, not with an error.
+func TestHelp(t *testing.T) {
+	out, err := runCmd(t, env(), "-h")
+	if err != nil {
+		t.Fatalf("standing -h = %v", err)
+	}
+	for _, want := range []string{"serve", "migrate", "version", "apikey", "policy", "audit verify", "user create", "mail list",
+		"rules", "webhooks list", "bench check", "bench events", "bench sellers", "bench queue", "bench erasure"} {
+		if !strings.Contains(out, "  "+want+" ") {
+			t.Errorf("standing -h does not list %q:\n%s", want, out)
+		}
+	}
+	if _, err := runCmd(t, env(), "bench"); err == nil || !strings.Contains(err.Error(), "check|events|sellers|queue|erasure") {
+		t.Errorf("standing bench = %v, want a usage naming every benchmark", err)
+	}
+	for _, args := range [][]string{{"serve", "-h"}, {"apikey", "create", "-h"}, {"bench", "check", "-h"}} {
+		out, err := runCmd(t, env(), args...)
+		if err != nil || !strings.Contains(out, "-") {
+			t.Errorf("standing %v = %v\n%s\nwant the flags and no error", args, err, out)
+		}
+	}
+}
+
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
