@@ -47,6 +47,34 @@ func TestArgumentsCheckedFirst(t *testing.T) {
 	}
 }
 
+// TestFlagsAfterArguments: flags may follow a command's arguments, as its usage line
+// writes them ("rules apply FILE  [--data-dir DIR | --database-url URL]").
+func TestFlagsAfterArguments(t *testing.T) {
+	data := t.TempDir()
+	file := filepath.Join(t.TempDir(), "rules.yaml")
+	os.WriteFile(file, []byte("- id: first\n  name: First\n  expression: features.orders_1h > 3\n  outcome: {score: 1}\n"), 0o600)
+	if out, err := runCmd(t, env(), "rules", "apply", file, "--data-dir", data); err != nil || !strings.Contains(out, "first created") {
+		t.Fatalf("rules apply FILE --data-dir DIR = %v\n%s", err, out)
+	}
+	if out, err := runCmd(t, env(), "rules", "show", "first", "--data-dir", data); err != nil || !strings.Contains(out, "First") {
+		t.Fatalf("rules show ID --data-dir DIR = %v\n%s", err, out)
+	}
+	out, err := runCmd(t, env(), "apikey", "create", "--name", "k", "--scopes", "check", "--data-dir", data)
+	if err != nil {
+		t.Fatalf("apikey create: %v\n%s", err, out)
+	}
+	id := strings.Fields(out)[3]
+	if out, err := runCmd(t, env(), "apikey", "revoke", id, "--data-dir", data); err != nil || !strings.Contains(out, "revoked "+id) {
+		t.Fatalf("apikey revoke ID --data-dir DIR = %v\n%s", err, out)
+	}
+	if out, err := runCmd(t, env(), "rules", "show", "first", "--data-dir", data, "extra"); err == nil {
+		t.Fatalf("rules show with two arguments succeeded:\n%s", out)
+	}
+	if out, err := runCmd(t, env(), "rules", "show", "--data-dir", data, "--", "--first"); err == nil || !strings.Contains(err.Error(), `no rule "--first"`) {
+		t.Fatalf("rules show -- --first = %v, want the argument after -- taken as the id\n%s", err, out)
+	}
+}
+
 // TestRulesApplyAllOrNone: rules list on a new store shows no rules and seeds none; rules
 // apply seeds the default pack with the file's rules; a file whose second rule cannot be
 // saved changes nothing, and the error names the rule and its position.

@@ -41,14 +41,30 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// parseFlags parses a command's flags wherever they stand: before its arguments or after
+// them, as the usage lines write them ("rules show ID [--data-dir DIR]"). The flag
+// package alone stops at the first argument; after "--" everything is an argument.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitError{0, err}
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return exitError{0, err}
+			}
+			return exitError{2, err}
 		}
-		return exitError{2, err}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional, args = append(positional, rest[0]), rest[1:]
 	}
-	return nil
+	// Parse again to leave only the arguments in fs.Args(); "--" keeps them arguments.
+	return fs.Parse(append([]string{"--"}, positional...))
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
