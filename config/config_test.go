@@ -52,7 +52,11 @@ reasons:
 
 func TestMergePolicyErrorsNameTheSetting(t *testing.T) {
 	cases := map[string]string{
-		"erasure_grace: soon":                              "soon",
+		"erasure_grace: soon":                              "erasure_grace: invalid duration \"soon\"",
+		"appeals: {window: banana}":                        "appeals.window",
+		"evidence: {photo_max: lots}":                      "evidence.photo_max",
+		"appeals: {escalate_at: high}":                     "appeals.escalate_at",
+		"reasons: [{code: risk_review, severity: high}]":   "severity",
 		"erasure_grace: 0s":                                "erasure_grace",
 		"appeals: {escalate_at: 3}":                        "escalate_at",
 		"unknown_thing: 1":                                 "unknown_thing",
@@ -147,7 +151,7 @@ severity = 65
 		t.Errorf("an empty TOML file = %v, %v; want the defaults", p, err)
 	}
 	for doc, want := range map[string]string{
-		`erasure_grace = "soon"`:                                          "soon",
+		`erasure_grace = "soon"`:                                          "erasure_grace",
 		`unknown_thing = 1`:                                               "unknown_thing",
 		"[appeals]\nescalate_at = 3":                                      "escalate_at",
 		"[[reasons]]\ncode = \"risk_review\"\ncolour = \"red\"":           "colour",

@@ -2,9 +2,12 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -126,18 +129,93 @@ func hasKey(n *yaml.Node, key string) bool {
 	return false
 }
 
-// strictDecode decodes a node into v, refusing settings v does not have.
+// strictDecode decodes a node into v, refusing settings v does not have. The error names
+// the setting ("appeals.window: invalid duration …"): the decoder does not when the
+// setting's type refuses the value, and its line numbers count the lines of the node
+// written out again, not of the file.
 func strictDecode(n *yaml.Node, v any) error {
+	err := decodeKnown(n, v)
+	if err == nil {
+		return nil
+	}
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs := make([]string, len(te.Errors))
+		for i, m := range te.Errors {
+			msgs[i] = lineNumber.ReplaceAllString(m, "")
+		}
+		msg = strings.Join(msgs, "; ")
+	}
+	if path := failingSetting(n, reflect.TypeOf(v).Elem(), nil); path != "" {
+		return fmt.Errorf("%s: %s", path, msg)
+	}
+	return fmt.Errorf("%s", msg)
+}
+
+var lineNumber = regexp.MustCompile(`^line \d+: `)
+
+func decodeKnown(n *yaml.Node, v any) error {
 	b, err := yaml.Marshal(n)
 	if err != nil {
 		return err
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "yaml: "))
+	return dec.Decode(v)
+}
+
+// failingSetting returns the dotted name of the first setting of the mapping n that its
+// type refuses on its own ("appeals.window"), or of a setting t does not have; t is the
+// type n decodes into, path leads to n.
+func failingSetting(n *yaml.Node, t reflect.Type, path []string) string {
+	if n.Kind != yaml.MappingNode {
+		return ""
 	}
-	return nil
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		p := append(path[:len(path):len(path)], n.Content[i].Value)
+		ft, ok := settingType(t, n.Content[i].Value)
+		if !ok {
+			return strings.Join(p, ".")
+		}
+		val := n.Content[i+1]
+		if decodeKnown(val, reflect.New(ft).Interface()) == nil {
+			continue
+		}
+		if indirect(ft).Kind() == reflect.Struct {
+			if name := failingSetting(val, ft, p); name != "" {
+				return name
+			}
+		}
+		return strings.Join(p, ".")
+	}
+	return ""
+}
+
+// settingType returns the type of t's setting named key, as yaml.v3 names fields.
+func settingType(t reflect.Type, key string) (reflect.Type, bool) {
+	t = indirect(t)
+	if t.Kind() != reflect.Struct {
+		return nil, false
+	}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		if f.IsExported() && name == key {
+			return f.Type, true
+		}
+	}
+	return nil, false
+}
+
+func indirect(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
 }
 
 // PolicyYAML writes the effective policy as YAML.
