@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -29,6 +31,8 @@ type Config struct {
 	LogLevel    string
 	Secret      string // server secret for HMACs (deny list); generated in DataDir when empty
 	BlobURL     string // evidence store: file:///dir (default: DataDir/blobs) or s3://bucket/prefix?endpoint=…
+
+	devEnv string // STANDING_DEV as given, for Validate to refuse a value it cannot read
 }
 
 // Flags registers the serve flags on fs, with defaults read from getenv.
@@ -44,8 +48,9 @@ func Flags(fs *flag.FlagSet, getenv func(string) string) *Config {
 	fs.StringVar(&c.DataDir, "data-dir", env("STANDING_DATA_DIR", "./standing-data"), "data folder: SQLite file, evidence, dev state (STANDING_DATA_DIR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("STANDING_DATABASE_URL", ""), "postgres://… to run on PostgreSQL; empty: SQLite in the data folder (STANDING_DATABASE_URL)")
 	fs.StringVar(&c.PolicyFile, "policy", env("STANDING_POLICY", ""), "policy file, YAML or TOML (.toml); empty: built-in defaults (STANDING_POLICY)")
-	dev := env("STANDING_DEV", "")
-	fs.BoolVar(&c.Dev, "dev", dev == "1" || dev == "true", "developer mode: /dev/mail and POST /dev/clock (STANDING_DEV=1)")
+	c.devEnv = getenv("STANDING_DEV")
+	dev, _ := strconv.ParseBool(c.devEnv)
+	fs.BoolVar(&c.Dev, "dev", dev, "developer mode: /dev/mail and POST /dev/clock (STANDING_DEV=1)")
 	fs.StringVar(&c.BaseURL, "base-url", env("STANDING_BASE_URL", ""), "public URL used in links sent by mail (STANDING_BASE_URL)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("STANDING_SMTP_URL", ""), "smtp://user:pass@host:port to send mail; empty keeps it in the store (STANDING_SMTP_URL)")
 	fs.StringVar(&c.SMTPTLS, "smtp-tls", env("STANDING_SMTP_TLS", "starttls"), "SMTP TLS policy: starttls, tls or none (STANDING_SMTP_TLS)")
@@ -91,8 +96,18 @@ func (c *Config) Validate() error {
 	if u, err := url.Parse(c.BaseURL); c.BaseURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		return fmt.Errorf("--base-url %q: want an http:// or https:// URL", c.BaseURL)
 	}
+	if c.devEnv != "" {
+		if _, err := strconv.ParseBool(c.devEnv); err != nil {
+			return fmt.Errorf("STANDING_DEV must be 1 or 0 (or true or false), not %q", c.devEnv)
+		}
+	}
 	if c.MailFrom == "" {
 		c.MailFrom = DefaultMailFrom
+	}
+	// Checked even while mail is kept rather than sent, so that turning SMTP on later
+	// does not find it wrong.
+	if _, err := mail.ParseAddress(c.MailFrom); err != nil || strings.ContainsAny(c.MailFrom, "\r\n") {
+		return fmt.Errorf("--mail-from %q: want one email address, like %s", c.MailFrom, DefaultMailFrom)
 	}
 	if c.SMTPTLS == "" {
 		c.SMTPTLS = "starttls"
@@ -150,5 +165,6 @@ func (c *Config) Masked() []any {
 		blobs = filepath.Join(c.DataDir, "blobs")
 	}
 	return []any{"addr", c.Addr, "data_dir", c.DataDir, "database", db, "blobs", Mask(blobs), "policy", c.PolicyFile,
-		"dev", c.Dev, "base_url", c.BaseURL, "smtp", Mask(c.SMTPURL), "smtp_tls", c.SMTPTLS, "secret", secret}
+		"dev", c.Dev, "base_url", c.BaseURL, "smtp", Mask(c.SMTPURL), "smtp_tls", c.SMTPTLS, "mail_from", c.MailFrom,
+		"secret", secret, "log_level", c.LogLevel}
 }

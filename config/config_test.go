@@ -92,10 +92,57 @@ func TestConfigFromFlagsAndEnv(t *testing.T) {
 	if strings.Contains(masked, "hunter2") || !strings.Contains(masked, "xxxxx") {
 		t.Errorf("masked config shows the password: %s", masked)
 	}
+	// The start-up log shows every setting of the README's table.
+	for _, name := range []string{"addr", "data_dir", "database", "policy", "dev", "base_url", "smtp", "smtp_tls", "mail_from", "blobs", "secret", "log_level"} {
+		if !strings.Contains(masked, name) {
+			t.Errorf("masked config has no %s: %s", name, masked)
+		}
+	}
 	for _, bad := range []config.Config{{Addr: "nope", DataDir: "d"}, {Addr: "a:1", DataDir: ""}, {Addr: "a:1", DataDir: "d", DatabaseURL: "mysql://x"}, {Addr: "a:1", DataDir: "d", SMTPTLS: "maybe"}} {
 		if err := bad.Validate(); err == nil {
 			t.Errorf("Validate(%+v) accepted", bad)
 		}
+	}
+}
+
+// TestBadValuesNameTheSetting: a value the service cannot use stops it at start with an
+// error naming the flag or variable, even where the setting is read only later (the
+// sender, when mail is sent at all).
+func TestBadValuesNameTheSetting(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--mail-from", "not an address"}, nil, "--mail-from"},
+		{nil, map[string]string{"STANDING_MAIL_FROM": "a@example.com, b@example.com"}, "--mail-from"},
+		{[]string{"--mail-from", "a@example.com\r\nBcc: b@example.com"}, nil, "--mail-from"},
+		{nil, map[string]string{"STANDING_DEV": "yes"}, "STANDING_DEV"},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		c2 := config.Flags(fs, func(k string) string { return c.env[k] })
+		if err := fs.Parse(c.args); err != nil {
+			t.Fatal(err)
+		}
+		if err := c2.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v %v: Validate = %v, want an error naming %s", c.args, c.env, err, c.want)
+		}
+	}
+	for _, v := range []string{"1", "true", "0", "false", ""} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		c := config.Flags(fs, func(k string) string { return map[string]string{"STANDING_DEV": v}[k] })
+		if err := c.Validate(); err != nil || c.Dev != (v == "1" || v == "true") {
+			t.Errorf("STANDING_DEV=%q: dev %v, %v", v, c.Dev, err)
+		}
+	}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	c := config.Flags(fs, func(string) string { return "" })
+	if err := fs.Parse([]string{"--mail-from", "Shop <no-reply@shop.example>"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("a good sender refused: %v", err)
 	}
 }
 
