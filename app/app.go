@@ -279,3 +279,14 @@ func readDevOffset(dataDir string) time.Duration {
 func writeDevOffset(dataDir string, d time.Duration) {
 	_ = os.WriteFile(devOffsetPath(dataDir), []byte(strconv.FormatInt(int64(d), 10)), 0o640)
 }
+
+// flagError names the flag whose value a component refused, as config.Validate does:
+// "--blob-url: The S3 bucket name … is not valid". Errors that are not about the value
+// pass unchanged.
+func flagError(flag string, err error) error {
+	var e *standing.Error
+	if errors.As(err, &e) && e.Code == standing.EINVALID {
+		return fmt.Errorf("%s: %s", flag, e.Message)
+	}
+	return err
+}

@@ -33,6 +33,9 @@ func (a *App) wireAppeals() ([]httpapi.Route, error) {
 	}
 	store, err := blob.Open(blobURL, a.getenv)
 	if err != nil {
+		if a.Config.BlobURL != "" {
+			return nil, flagError("--blob-url", err)
+		}
 		return nil, fmt.Errorf("evidence store: %w", err)
 	}
 	a.Blobs = store

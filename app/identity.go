@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"standing"
@@ -28,11 +29,13 @@ func (a *App) wireIdentity() ([]httpapi.Route, error) {
 	if a.Config.SMTPURL != "" {
 		tls, err := mail.ParseTLSPolicy(a.Config.SMTPTLS)
 		if err != nil {
-			return nil, err
+			return nil, flagError("--smtp-tls", err)
 		}
 		sender, err := mail.NewSMTPSender(mail.Config{URL: a.Config.SMTPURL, TLS: tls, From: a.Config.MailFrom, Clock: a.Clock,
 			RootCAs: a.mailRoots, InsecureSkipVerify: false})
-		if err != nil {
+		if f := standing.ErrorField(err); f == "smtp_url" || f == "smtp_tls" || f == "mail_from" {
+			return nil, flagError("--"+strings.ReplaceAll(f, "_", "-"), err)
+		} else if err != nil {
 			return nil, fmt.Errorf("mail: %s", standing.ErrorMessage(err))
 		}
 		a.Runner.Handle(sqlstore.JobSendMail, a.sendMail(sender))

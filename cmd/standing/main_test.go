@@ -145,6 +145,27 @@ func TestServeWithNoConfiguration(t *testing.T) {
 	}
 }
 
+// TestServeNamesTheBadSetting: a setting serve cannot use, found only when the service
+// is wired (the evidence store, the SMTP server), stops it with an error that names the
+// flag, as Validate's errors do.
+func TestServeNamesTheBadSetting(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--blob-url", "ftp://files.example/evidence"}, `--blob-url: The blob store URL scheme "ftp" is not supported`},
+		{[]string{"--blob-url", "s3://"}, "--blob-url: The S3 bucket name"},
+		{[]string{"--smtp-url", "smtp://mail.example:587/path"}, "--smtp-url: "},
+		{[]string{"--smtp-url", "smtps://mail.example:465", "--smtp-tls", "none"}, "--smtp-tls: "},
+	} {
+		args := append([]string{"serve", "--addr", freeAddr(t), "--data-dir", t.TempDir()}, c.args...)
+		out, err := runCmd(t, env(), args...)
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("standing %v = %v, want an error starting %q\n%s", c.args, err, c.want, out)
+		}
+	}
+}
+
 func TestAuditVerifyNamesTheEditedRow(t *testing.T) {
 	dir := t.TempDir()
 	addr := freeAddr(t)
