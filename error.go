@@ -18,6 +18,7 @@ const (
 	ERATELIMITED  = "rate_limited"           // slow down; the message says until when
 	EMALFORMED    = "malformed"              // the body cannot be parsed at all
 	EMEDIATYPE    = "unsupported_media_type" // the body is not of the type the route reads
+	EMETHOD       = "method_not_allowed"     // the path has routes, for other methods
 	EINTERNAL     = "internal"               // our fault; details are logged, never shown
 )
 
@@ -26,6 +27,7 @@ var httpStatus = map[string]int{
 	EINVALID:      http.StatusUnprocessableEntity,
 	EMALFORMED:    http.StatusBadRequest,
 	EMEDIATYPE:    http.StatusUnsupportedMediaType,
+	EMETHOD:       http.StatusMethodNotAllowed,
 	ENOTFOUND:     http.StatusNotFound,
 	ECONFLICT:     http.StatusConflict,
 	EGONE:         http.StatusGone,

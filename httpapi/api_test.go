@@ -128,6 +128,10 @@ func TestBadInput(t *testing.T) {
 		{"under-scoped key", "POST", "/v1/accounts/" + id + "/restrictions", checkOnly, `{"reason_code":"risk_review"}`, 403, "forbidden", ""},
 		{"batch too big", "POST", "/v1/accounts", e.Key, map[string]any{"accounts": make([]map[string]any, 1001)}, 422, "invalid", "accounts"},
 		{"bad timeline limit", "GET", "/v1/accounts/" + id + "/timeline?limit=-3", e.Key, nil, 422, "invalid", "limit"},
+		{"unknown route", "GET", "/v1/acounts/" + id, e.Key, nil, 404, "not_found", ""},
+		{"unknown route without a key", "POST", "/v1/nothing", "", `{}`, 404, "not_found", ""},
+		{"wrong method", "GET", "/v1/check", e.Key, nil, 405, "method_not_allowed", ""},
+		{"wrong method with a path value", "DELETE", "/v1/restrictions/rst_nope", e.Key, nil, 405, "method_not_allowed", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -146,6 +150,9 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("problem is missing RFC 9457 members: %v", p)
 			}
 		})
+	}
+	if r := e.Do("PUT", "/v1/accounts/"+id+"/restrictions", e.Key, `{}`); r.Header.Get("Allow") != "GET, POST" {
+		t.Errorf("405 Allow = %q, want the methods the path has: GET, POST", r.Header.Get("Allow"))
 	}
 	if r := e.Do("POST", "/v1/check", checkOnly, `{"account_id":"`+id+`","capability":"pay"}`); r.Status != 200 {
 		t.Errorf("a check-scoped key cannot check: %d %s", r.Status, r.Body)

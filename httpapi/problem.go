@@ -21,6 +21,7 @@ var titleOf = map[string]string{
 	standing.EINVALID:      "The input is not valid",
 	standing.EMALFORMED:    "The request body could not be read",
 	standing.EMEDIATYPE:    "Unsupported media type",
+	standing.EMETHOD:       "Method not allowed",
 	standing.ENOTFOUND:     "Not found",
 	standing.ECONFLICT:     "Conflict with the current state",
 	standing.EGONE:         "Gone for good",

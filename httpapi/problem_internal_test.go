@@ -12,7 +12,7 @@ import (
 // standing.HTTPStatus gives; a code nobody knows is a 500 that shows nothing of it.
 func TestProblemStatusFromTheOneTable(t *testing.T) {
 	codes := []string{standing.EINVALID, standing.ENOTFOUND, standing.ECONFLICT, standing.EGONE, standing.EFORBIDDEN,
-		standing.EUNAUTHORIZED, standing.ETOOLARGE, standing.ERATELIMITED, standing.EMALFORMED, standing.EMEDIATYPE, standing.EINTERNAL}
+		standing.EUNAUTHORIZED, standing.ETOOLARGE, standing.ERATELIMITED, standing.EMALFORMED, standing.EMEDIATYPE, standing.EMETHOD, standing.EINTERNAL}
 	for _, code := range codes {
 		p := ProblemFor(standing.Errorf(code, "m"), "/x")
 		if p.Code != code || p.Status != standing.HTTPStatus(code) || p.Title == "" {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"standing"
@@ -68,7 +69,30 @@ func New(d Deps, extra ...Route) *Server {
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.Pattern, s.wrap(rt))
 	}
+	s.mux.Handle(noRoute, s.wrap(Route{noRoute, "", s.handleNoRoute}))
 	return s
+}
+
+// noRoute is the pattern of every path under /v1/ that no route of the API serves.
+const noRoute = "/v1/"
+
+// handleNoRoute answers a path under /v1/ that no route serves with a problem, like every
+// other error of the API: 405 with Allow when the path has routes for other methods, 404
+// when it has none.
+func (s *Server) handleNoRoute(w http.ResponseWriter, r *http.Request) error {
+	var allow []string
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		probe := r.WithContext(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != noRoute {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		return standing.Errorf(standing.ENOTFOUND, "no route %s; /openapi.json lists them all", r.URL.Path)
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	return standing.Errorf(standing.EMETHOD, "%s takes %s, not %s", r.URL.Path, strings.Join(allow, ", "), r.Method)
 }
 
 // Routes returns the API surface, for the OpenAPI test and the docs.
