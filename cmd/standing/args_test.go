@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,6 +151,39 @@ func refuseSecond(t *testing.T, getenv func(string) string) {
 	for _, q := range ddl {
 		if err := s.ExecRaw(ctx, q); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestServeOnABusyAddress: a taken --addr is reported, naming the flag, before the data
+// folder is touched.
+func TestServeOnABusyAddress(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	dir := filepath.Join(t.TempDir(), "data")
+	err = run(context.Background(), []string{"serve", "--addr", ln.Addr().String(), "--data-dir", dir}, env(), nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--addr "+ln.Addr().String()) {
+		t.Fatalf("serve on a busy address = %v, want an error naming --addr", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the data folder was made before the address was known to be free: %v", err)
+	}
+}
+
+func TestBaseHostNobodyCanOpen(t *testing.T) {
+	for base, want := range map[string]string{
+		"http://0.0.0.0:8080":         "0.0.0.0",
+		"http://[::]:8080":            "::",
+		"http://:8080":                "(none)",
+		"http://127.0.0.1:8080":       "",
+		"https://standing.example":    "",
+		"http://standing.example:80/": "",
+	} {
+		if got := baseHost(base); got != want {
+			t.Errorf("baseHost(%q) = %q, want %q", base, got, want)
 		}
 	}
 }

@@ -9,10 +9,15 @@ import (
 )
 
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	const usage = "usage: standing bench check|events|sellers|queue|erasure [flags]; standing bench NAME -h lists a benchmark's flags"
 	if len(args) == 0 {
-		return exitError{2, fmt.Errorf("usage: standing bench check|events|sellers|queue|erasure [flags]")}
+		return exitError{2, fmt.Errorf("%s", usage)}
 	}
 	sub, args := args[0], args[1:]
+	if sub == "-h" || sub == "--help" || sub == "help" {
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
 	fs := newFlagSet("bench "+sub, stderr)
 	switch sub {
 	case "check":

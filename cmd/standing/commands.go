@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -8,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime"
@@ -104,15 +107,21 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	log.Info("starting standing", append([]any{"version", version}, cfg.Masked()...)...)
+	if host := baseHost(cfg.BaseURL); host != "" {
+		log.Warn("links in mail will point to an address nobody can open; set --base-url to the public URL",
+			"base_url", cfg.BaseURL, "host", host)
+	}
+	// Listen first: a busy address is reported at once, before the store is migrated.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("--addr %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
 	a, err := app.New(ctx, cfg, log, app.Options{Getenv: getenv})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
-	}
 	log.Info("listening", "url", "http://"+ln.Addr().String(), "store", a.Store.Dialect().String())
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -329,4 +338,18 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	fmt.Fprintf(stdout, "audit chain ok: %d entries verified\n", n)
 	return nil
+}
+
+// baseHost returns the host of a base URL that no browser can reach — one listening on
+// every address (0.0.0.0, ::, or no host, as --addr :8080 makes it) — and "" otherwise.
+func baseHost(base string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return ""
+	}
+	host := u.Hostname()
+	if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
+		return cmp.Or(host, "(none)")
+	}
+	return ""
 }
