@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"standing"
 	"standing/appeals"
 	"standing/blob"
+	"standing/config"
 	"standing/evidence"
 	"standing/httpapi"
 )
@@ -95,8 +98,15 @@ func (a *App) serverSecret() ([]byte, error) {
 		return []byte(a.Config.Secret), nil
 	}
 	path := filepath.Join(a.Config.DataDir, "secret")
-	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
-		return []byte(strings.TrimSpace(string(b))), nil
+	b, err := os.ReadFile(path)
+	switch kept := strings.TrimSpace(string(b)); {
+	case err == nil && len(kept) >= config.MinSecretLen:
+		return []byte(kept), nil
+	case err == nil && kept != "":
+		// Replacing it would change every keyed hash made with it (the deny list).
+		return nil, fmt.Errorf("the server secret in %s is shorter than %d characters; put a longer one there or pass --secret", path, config.MinSecretLen)
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("read the server secret: %w", err)
 	}
 	buf := make([]byte, 32)
 	rand.Read(buf)

@@ -14,6 +14,10 @@ import (
 	"strings"
 )
 
+// MinSecretLen is the shortest server secret accepted: the keyed hashes of the deny list
+// and the evidence links are only as strong as it.
+const MinSecretLen = 32
+
 // DefaultMailFrom is the sender of outgoing mail when none is configured.
 const DefaultMailFrom = "Standing <no-reply@standing.localhost>"
 
@@ -29,7 +33,7 @@ type Config struct {
 	SMTPTLS     string // starttls (default), tls, none
 	MailFrom    string
 	LogLevel    string
-	Secret      string // server secret for HMACs (deny list); generated in DataDir when empty
+	Secret      string // server secret for HMACs (deny list); generated in DataDir when empty; at least MinSecretLen
 	BlobURL     string // evidence store: file:///dir (default: DataDir/blobs) or s3://bucket/prefix?endpoint=…
 
 	devEnv string // STANDING_DEV as given, for Validate to refuse a value it cannot read
@@ -100,6 +104,9 @@ func (c *Config) Validate() error {
 		if _, err := strconv.ParseBool(c.devEnv); err != nil {
 			return fmt.Errorf("STANDING_DEV must be 1 or 0 (or true or false), not %q", c.devEnv)
 		}
+	}
+	if c.Secret != "" && len(c.Secret) < MinSecretLen {
+		return fmt.Errorf("--secret must be at least %d characters (a random one: openssl rand -hex 32), not %d", MinSecretLen, len(c.Secret))
 	}
 	if c.MailFrom == "" {
 		c.MailFrom = DefaultMailFrom
