@@ -25,7 +25,7 @@ func TestDeadlineWordsFromPolicy(t *testing.T) {
 		t.Errorf("sign-up message = %q, want the policy's 48 hours", msg)
 	}
 	m, _, _ := lastMail(t, e, "ida@example.com")
-	if !strings.Contains(m.Text, "(48 hours after signing up)") || strings.Contains(m.Text, "72") {
+	if !strings.Contains(m.Text, "(48 hours after signing up)") || strings.Contains(m.Text, "72 hours") {
 		t.Errorf("mail = %q, want the policy's 48 hours", m.Text)
 	}
 	resp, err := e.Server.Client().Get(e.URL + "/signup")
