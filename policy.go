@@ -1,6 +1,7 @@
 package standing
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"slices"
@@ -124,7 +125,15 @@ type Sanction struct {
 	Kind     string   `yaml:"kind" json:"kind"` // warning | fine | listing_limit | suspension | closure
 	Duration Duration `yaml:"duration,omitempty" json:"duration,omitempty"`
 	Amount   int64    `yaml:"amount,omitempty" json:"amount,omitempty"` // fine, in minor units
+	// Currency is the fine's ISO 4217 currency; empty: DefaultFineCurrency.
+	Currency string `yaml:"currency,omitempty" json:"currency,omitempty"`
 }
+
+// DefaultFineCurrency is the currency of a policy's fine that names none.
+const DefaultFineCurrency = "USD"
+
+// FineCurrency returns the currency of the sanction's fine.
+func (s Sanction) FineCurrency() string { return cmp.Or(s.Currency, DefaultFineCurrency) }
 
 // ViolationType is a kind of seller violation with its points and ledger.
 type ViolationType struct {
@@ -326,8 +335,17 @@ func (p *Policy) Validate() error {
 }
 
 func (s Sanction) validate(field string) error {
+	if s.Currency != "" && s.Kind != "fine" {
+		return FieldErrorf(EINVALID, field+".currency", "only a fine has a currency, not a %s", s.Kind)
+	}
 	switch s.Kind {
-	case "warning", "fine", "listing_limit", "closure":
+	case "fine":
+		if s.Currency != "" {
+			if c, err := NormalizeCurrency(s.Currency); err != nil || c != s.Currency {
+				return FieldErrorf(EINVALID, field+".currency", "a fine's currency must be an ISO 4217 code in capitals such as EUR or USD, not %q", s.Currency)
+			}
+		}
+	case "warning", "listing_limit", "closure":
 	case "suspension":
 		if s.Duration <= 0 {
 			return FieldErrorf(EINVALID, field+".duration", "a suspension needs a positive duration")

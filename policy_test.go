@@ -151,3 +151,26 @@ func TestDurationWords(t *testing.T) {
 		}
 	}
 }
+
+// TestFineCurrency: a policy's fine is in the currency it names, USD when it names none;
+// a currency on another sanction, or one that is not an ISO 4217 code in capitals, is
+// refused naming the setting.
+func TestFineCurrency(t *testing.T) {
+	if got := (standing.Sanction{Kind: "fine", Amount: 100}).FineCurrency(); got != "USD" {
+		t.Errorf("default fine currency = %s", got)
+	}
+	if got := (standing.Sanction{Kind: "fine", Amount: 100, Currency: "EUR"}).FineCurrency(); got != "EUR" {
+		t.Errorf("fine currency = %s", got)
+	}
+	for _, bad := range []standing.Sanction{
+		{Kind: "fine", Amount: 100, Currency: "eur"},
+		{Kind: "fine", Amount: 100, Currency: "EURO"},
+		{Kind: "suspension", Duration: standing.Duration(24 * time.Hour), Currency: "EUR"},
+	} {
+		p := standing.DefaultPolicy()
+		p.Seller.Ledgers[0].Thresholds = append(p.Seller.Ledgers[0].Thresholds, standing.Threshold{Points: 99, Sanction: bad})
+		if err := p.Validate(); standing.ErrorCode(err) != standing.EINVALID || !strings.HasSuffix(standing.ErrorField(err), ".currency") {
+			t.Errorf("sanction %+v: Validate = %v (field %q), want invalid naming its currency", bad, err, standing.ErrorField(err))
+		}
+	}
+}

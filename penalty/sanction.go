@@ -141,7 +141,7 @@ func sanctionWords(s standing.Sanction) string {
 		return "a warning"
 	case KindFine:
 		if s.Amount > 0 {
-			return fmt.Sprintf("a fine of %s", standing.Money{Currency: FineCurrency, Amount: s.Amount})
+			return fmt.Sprintf("a fine of %s", standing.Money{Currency: s.FineCurrency(), Amount: s.Amount})
 		}
 		return "a fine"
 	case KindListingLimit:

@@ -20,11 +20,6 @@ const (
 	NoticeClosureCancelled = "closure_cancelled"
 )
 
-// FineCurrency is the currency of the fines the policy itself brings (a ledger's sanction
-// of kind fine, whose Amount is in minor units of it). Fines recorded through the API carry
-// their own currency.
-const FineCurrency = "USD"
-
 // Fine is a fine recorded against a seller: a ledger entry the marketplace collects (it
 // learns of it from the seller.fined webhook). Standing records it and shows it; it moves
 // no money.

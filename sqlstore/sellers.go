@@ -217,7 +217,7 @@ func (t *tx) applySanctions(a standing.Account, out *penalty.Recorded) error {
 			}
 			out.NoticeLines = append(out.NoticeLines, n)
 		case penalty.KindFine:
-			f, err := t.addFine(a, penalty.NewFine{Amount: s.Amount, Currency: penalty.FineCurrency,
+			f, err := t.addFine(a, penalty.NewFine{Amount: s.Amount, Currency: s.FineCurrency(),
 				Reason: upperFirst(s.Reason) + ".", ViolationID: o.Violation.ID}, "penalty")
 			if err != nil {
 				return err

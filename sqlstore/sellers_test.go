@@ -486,7 +486,7 @@ seller:
     - {name: transaction, title: Transactions, thresholds: [{points: 12, sanction: {kind: suspension, duration: 7d}}]}
     - name: content
       title: Content
-      thresholds: [{points: 4, sanction: {kind: fine, amount: 5000}}]
+      thresholds: [{points: 4, sanction: {kind: fine, amount: 5000, currency: EUR}}]
   violation_types:
     - {code: misleading_photos, title: Misleading photos, ledger: content, points: 2}
     - {code: late_shipment, title: Late shipment, ledger: transaction, points: 2}
@@ -499,7 +499,7 @@ seller:
 		s := e.CreateAccount("seller", "photos@example.com")
 		report(e, map[string]any{"seller_id": s, "type": "misleading_photos", "case_id": "P-1"})
 		rec := report(e, map[string]any{"seller_id": s, "type": "misleading_photos", "case_id": "P-2"})
-		if kinds(rec.Sanctions) != "fine 0s" || len(rec.Fines) != 1 || rec.Fines[0].Amount != 5000 || len(rec.Restrictions) != 0 {
+		if kinds(rec.Sanctions) != "fine 0s" || len(rec.Fines) != 1 || rec.Fines[0].Amount != 5000 || rec.Fines[0].Currency != "EUR" || len(rec.Restrictions) != 0 {
 			t.Fatalf("4 content points: %s, fines %+v", kinds(rec.Sanctions), rec.Fines)
 		}
 		f := e.MustAPI("POST", "/v1/sellers/"+s+"/fines", map[string]any{"amount": 2500, "currency": "EUR", "reason": "Counterfeit listing.", "case_id": "F-1"}, http.StatusCreated)
