@@ -81,6 +81,7 @@ func DefaultPolicy() *Policy {
 			FailureWindow: Duration(15 * time.Minute), Lockout: Duration(15 * time.Minute),
 			SessionLifetime: 30 * day, CodeAttempts: 5, ResetLinkLifetime: Duration(time.Hour),
 			VerifyLinkLifetime: 7 * day, ResendInterval: Duration(time.Minute),
+			StaffSessionLifetime: Duration(12 * time.Hour),
 		},
 		Reasons: DefaultReasons(),
 	}

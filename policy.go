@@ -187,6 +187,8 @@ type SignInPolicy struct {
 	VerifyLinkLifetime Duration `yaml:"verify_link_lifetime" json:"verify_link_lifetime"`
 	// ResendInterval is the least time between two confirmation mails to one account.
 	ResendInterval Duration `yaml:"resend_interval" json:"resend_interval"`
+	// StaffSessionLifetime is how long a reviewer's console session lasts.
+	StaffSessionLifetime Duration `yaml:"staff_session_lifetime" json:"staff_session_lifetime"`
 }
 
 // Reason returns the catalog entry for code.
@@ -242,6 +244,7 @@ func (p *Policy) Validate() error {
 		{"appeals.window", p.Appeals.Window}, {"appeals.review_target", p.Appeals.ReviewTarget},
 		{"appeals.breach", p.Appeals.Breach}, {"seller.point_lifetime", p.Seller.PointLifetime},
 		{"performance.window", p.Performance.Window}, {"sign_in.session_lifetime", p.SignIn.SessionLifetime},
+		{"sign_in.staff_session_lifetime", p.SignIn.StaffSessionLifetime},
 		{"sign_in.lockout", p.SignIn.Lockout}, {"sign_in.failure_window", p.SignIn.FailureWindow},
 		{"sign_in.verify_link_lifetime", p.SignIn.VerifyLinkLifetime}, {"sign_in.reset_link_lifetime", p.SignIn.ResetLinkLifetime},
 	} {

@@ -450,7 +450,7 @@ func (s *Service) StaffSignIn(ctx context.Context, email, password string) (stri
 		return "", u, ErrStaffSignIn
 	}
 	token := "st_" + standing.RandomToken(32)
-	if err := s.store.CreateStaffSession(ctx, standing.HashToken(token), u.ID, s.clock.Now().Add(12*time.Hour).UnixMicro()); err != nil {
+	if err := s.store.CreateStaffSession(ctx, standing.HashToken(token), u.ID, s.clock.Now().Add(s.policy().SignIn.StaffSessionLifetime.D()).UnixMicro()); err != nil {
 		return "", u, err
 	}
 	return token, u, nil

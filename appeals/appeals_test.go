@@ -767,3 +767,27 @@ func TestStatementsExportSkipsAndPages(t *testing.T) {
 		}
 	}
 }
+
+// TestStaffSessionLifetimeFromPolicy: a console session lasts the policy's
+// sign_in.staff_session_lifetime (12 hours by default), then ends.
+func TestStaffSessionLifetimeFromPolicy(t *testing.T) {
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(policy, []byte("sign_in:\n  staff_session_lifetime: 2h\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := apptest.New(t, apptest.Options{Configure: func(c *config.Config) { c.PolicyFile = policy }})
+	ctx := context.Background()
+	reviewer(t, e, "short-shift@example.com", "Sam")
+	token, _, err := e.App.Appeals.StaffSignIn(ctx, "short-shift@example.com", "a reviewer's long passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Advance("119m")
+	if _, err := e.App.Appeals.StaffSession(ctx, token); err != nil {
+		t.Fatalf("the session within its 2 hours: %v", err)
+	}
+	e.Advance("2m")
+	if _, err := e.App.Appeals.StaffSession(ctx, token); standing.ErrorCode(err) != standing.EUNAUTHORIZED {
+		t.Fatalf("the session after its 2 hours: %v, want unauthorized", err)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"standing"
 )
@@ -41,7 +40,7 @@ func (s *Server) consoleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: consoleCookie, Value: token, Path: "/console", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: s.secure(r), MaxAge: s.maxAge(s.d.Clock.Now().Add(12 * time.Hour))})
+		SameSite: http.SameSiteStrictMode, Secure: s.secure(r), MaxAge: s.maxAge(s.d.Clock.Now().Add(s.d.Policy().SignIn.StaffSessionLifetime.D()))})
 	next := r.PostFormValue("next")
 	if !strings.HasPrefix(next, "/console") {
 		next = "/console"
