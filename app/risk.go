@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,15 +24,16 @@ import (
 // registers webhook delivery and the retention sweeps, and returns the routes.
 func (a *App) wireRisk() ([]httpapi.Route, error) {
 	ctx := context.Background()
-	risk := sqlstore.NewRisk(a.Store, sqlstore.RiskOptions{Log: a.Log, Combine: true, Identity: a.identity.Account})
+	intel := &ipIntel{}
+	if err := intel.load(a.Policy()); err != nil {
+		return nil, err
+	}
+	risk := sqlstore.NewRisk(a.Store, sqlstore.RiskOptions{Log: a.Log, Combine: true, Identity: a.identity.Account,
+		IPFacts: func(in *standing.EventInput, ip netip.Addr) { intel.db().Enrich(in, ip) }})
 	if n, err := risk.SeedDefaultRules(ctx); err != nil {
 		return nil, fmt.Errorf("seed the default rules: %w", err)
 	} else if n > 0 {
 		a.Log.Info("stored the default rule pack", "rules", n)
-	}
-	intel := &ipIntel{}
-	if err := intel.load(a.Policy()); err != nil {
-		return nil, err
 	}
 
 	// The webhook-timestamp header is checked by the receiver against its own wall clock,

@@ -90,12 +90,7 @@ func (in *eventIntake) accept(req *eventRequest, prefix string, now time.Time) (
 			return e, fail("ip", "%s; send the IPv4 or IPv6 address the person used, or leave ip out", standing.ErrorMessage(err))
 		}
 		e.IP = ip.String()
-		if db := in.ip(); db != nil {
-			info := db.Lookup(ip)
-			e.Country, e.ASN = info.Country, info.ASN
-			e.IPFlags = standing.IPFlags{Anonymous: info.Anonymous, VPN: info.VPN, Proxy: info.PublicProxy,
-				ResidentialProxy: info.ResidentialProxy, Tor: info.Tor, Hosting: info.Hosting}
-		}
+		in.ip().Enrich(&e, ip)
 	}
 	if e.DeviceID != "" {
 		if a, ok := in.hasher.Device(e.DeviceID); ok {

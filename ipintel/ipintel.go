@@ -177,6 +177,18 @@ func load(cfg Config) (*state, error) {
 	return st, nil
 }
 
+// Enrich sets what the sources know of the event's address (ip, already parsed) on it:
+// the country, the AS and the anonymizer flags. A nil DB knows nothing.
+func (db *DB) Enrich(in *standing.EventInput, ip netip.Addr) {
+	if db == nil {
+		return
+	}
+	info := db.Lookup(ip)
+	in.Country, in.ASN = info.Country, info.ASN
+	in.IPFlags = standing.IPFlags{Anonymous: info.Anonymous, VPN: info.VPN, Proxy: info.PublicProxy,
+		ResidentialProxy: info.ResidentialProxy, Tor: info.Tor, Hosting: info.Hosting}
+}
+
 // Lookup returns what the files know about ip. An IPv4-mapped IPv6 address is looked up
 // as the IPv4 address it maps, and a zone is ignored. An invalid address, or any address
 // after Close, yields the zero Info.

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"net/netip"
 	"testing"
 
 	"standing"
@@ -114,6 +115,37 @@ func TestOwnEventsCountInTheFeatures(t *testing.T) {
 		}
 		if !got.Fired {
 			t.Fatalf("three failed sign-ins are not in the features: %v", got.Features)
+		}
+	})
+}
+
+// TestOwnEventsCarryIPFacts: an event Standing records itself gets the country, AS and
+// flags of its address from IP intelligence, as the marketplace's events do, so sign-ins
+// from two countries count as two countries.
+func TestOwnEventsCarryIPFacts(t *testing.T) {
+	onBoth(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		countries := map[string]string{"192.0.2.10": "DE", "198.51.100.20": "BR"}
+		r := NewRisk(s, RiskOptions{IPFacts: func(in *standing.EventInput, ip netip.Addr) {
+			in.Country = countries[ip.String()]
+		}})
+		if _, err := r.SeedDefaultRules(ctx); err != nil {
+			t.Fatal(err)
+		}
+		acc := standingtest.MustCreateAccount(t, s, standing.RoleBuyer, "traveller@example.com")
+		for ip := range countries {
+			if err := s.RecordEvent(ctx, standing.Event{AccountID: acc.ID, Type: standing.EventLoginFailed, IP: ip}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sample := standing.EventInput{Event: standing.Event{ID: "sample", AccountID: acc.ID, Type: standing.EventLoginSucceeded, Time: standingtest.Start}}
+		got, err := r.TestRule(ctx, rules.Rule{ID: "countries", Name: "Countries", Expression: "features.countries_30d >= 2",
+			Outcome: rules.Outcome{Score: 1}, Mode: rules.ModeActive, Enabled: true}, sample, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.Fired {
+			t.Fatalf("sign-ins from two countries are not two countries in the features: %v", got.Features)
 		}
 	})
 }

@@ -40,6 +40,7 @@ type Risk struct {
 	// identity turns the account record's own details (phone, name) into identity
 	// attributes at the account's first event; nil leaves them out.
 	identity func(a standing.Account) []standing.IdentityAttribute
+	ipFacts  func(in *standing.EventInput, ip netip.Addr)
 
 	mu     sync.Mutex // serialises engine rebuilds
 	engine atomic.Pointer[engineState]
@@ -60,6 +61,10 @@ type RiskOptions struct {
 	Identity func(a standing.Account) []standing.IdentityAttribute
 	// Combine makes concurrent ProcessEvents calls share transactions (SQLite only).
 	Combine bool
+	// IPFacts sets the country, AS and anonymizer flags of an address on an event Standing
+	// records itself (a sign-in on its pages), as the API does for the marketplace's;
+	// nil leaves them out.
+	IPFacts func(in *standing.EventInput, ip netip.Addr)
 }
 
 // NewRisk returns the risk engine over s.
@@ -67,7 +72,7 @@ func NewRisk(s *Store, o RiskOptions) *Risk {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	r := &Risk{s: s, log: o.Log, identity: o.Identity, combine: o.Combine && s.dialect == SQLite}
+	r := &Risk{s: s, log: o.Log, identity: o.Identity, ipFacts: o.IPFacts, combine: o.Combine && s.dialect == SQLite}
 	r.cache = riskCache{m: map[string]*riskAccount{}, max: maxCachedAccounts, on: s.dialect == SQLite}
 	registerRisk(s, r)
 	if s.dialect == SQLite {
@@ -561,7 +566,8 @@ func (t *tx) foldEvent(e standing.Event) error {
 	if err != nil {
 		return err
 	}
-	if r := t.s.risk(); !ra.stored && r != nil && r.identity != nil {
+	r := t.s.risk()
+	if !ra.stored && r != nil && r.identity != nil {
 		ir, err := t.addIdentity(ra.acc.ID, r.identity(ra.acc))
 		if err != nil {
 			return err
@@ -569,8 +575,10 @@ func (t *tx) foldEvent(e standing.Event) error {
 		t.s.riskChanged(ir.linked...)
 	}
 	in := standing.EventInput{Event: e}
-	if _, err := netip.ParseAddr(in.IP); err != nil {
+	if ip, err := netip.ParseAddr(in.IP); err != nil {
 		in.IP = "" // kept with the event, but no address the features can use
+	} else if r != nil && r.ipFacts != nil {
+		r.ipFacts(&in, ip)
 	}
 	ev, err := ruleEvent(&in)
 	if err != nil {
