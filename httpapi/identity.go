@@ -82,11 +82,7 @@ func handleVerify(a *auth.Service, c *checker.Cache, clock standing.Clock) handl
 		if err != nil {
 			return err
 		}
-		st, err := c.Standing(r.Context(), acc.ID)
-		if err != nil {
-			return err
-		}
-		return writeJSON(w, http.StatusOK, viewAccount(acc, st, clock.Now()))
+		return writeAccount(w, r, c, clock, acc)
 	}
 }
 
@@ -176,11 +172,7 @@ func handleMe(a *auth.Service, c *checker.Cache, clock standing.Clock) handlerFu
 		if err != nil {
 			return err
 		}
-		st, err := c.Standing(r.Context(), acc.ID)
-		if err != nil {
-			return err
-		}
-		return writeJSON(w, http.StatusOK, viewAccount(acc, st, clock.Now()))
+		return writeAccount(w, r, c, clock, acc)
 	}
 }
 
@@ -201,10 +193,15 @@ func handleChangeMe(a *auth.Service, c *checker.Cache, clock standing.Clock) han
 		if err != nil {
 			return err
 		}
-		st, err := c.Standing(r.Context(), acc.ID)
-		if err != nil {
-			return err
-		}
-		return writeJSON(w, http.StatusOK, viewAccount(acc, st, clock.Now()))
+		return writeAccount(w, r, c, clock, acc)
 	}
+}
+
+// writeAccount answers with the account and its standing, as GET /v1/me shows them.
+func writeAccount(w http.ResponseWriter, r *http.Request, c *checker.Cache, clock standing.Clock, acc standing.Account) error {
+	st, err := c.Standing(r.Context(), acc.ID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, viewAccount(acc, st, clock.Now()))
 }

@@ -19,15 +19,7 @@ func TestDenyListHitBeforeTheFirstEvent(t *testing.T) {
 		ctx := context.Background()
 		phone := standing.IdentityAttribute{Kind: standing.IdentityPhone, Hash: "phone-hash-4915100000003", Display: "+49…003"}
 		address := standing.IdentityAttribute{Kind: standing.IdentityShippingAddress, Hash: "address-hash-of-a-fraudster", Display: "Ha…"}
-		r := NewRisk(s, RiskOptions{Identity: func(a standing.Account) []standing.IdentityAttribute {
-			if a.Phone == "" {
-				return nil
-			}
-			return []standing.IdentityAttribute{phone}
-		}})
-		if _, err := r.SeedDefaultRules(ctx); err != nil {
-			t.Fatal(err)
-		}
+		r := phoneRisk(t, s, phone)
 		res, err := s.CreateAccounts(ctx, []standing.NewAccount{
 			{Role: standing.RoleBuyer, Email: "first@example.com", Phone: "+4915100000003", Lifecycle: standing.LifecycleActive},
 			{Role: standing.RoleBuyer, Email: "second@example.com", Phone: "+4915100000003", Lifecycle: standing.LifecycleActive},
@@ -78,15 +70,7 @@ func TestOwnEventsCountInTheFeatures(t *testing.T) {
 	onBoth(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		phone := standing.IdentityAttribute{Kind: standing.IdentityPhone, Hash: "phone-hash-4915100000004", Display: "+49…004"}
-		r := NewRisk(s, RiskOptions{Identity: func(a standing.Account) []standing.IdentityAttribute {
-			if a.Phone == "" {
-				return nil
-			}
-			return []standing.IdentityAttribute{phone}
-		}})
-		if _, err := r.SeedDefaultRules(ctx); err != nil {
-			t.Fatal(err)
-		}
+		r := phoneRisk(t, s, phone)
 		res, err := s.CreateAccounts(ctx, []standing.NewAccount{
 			{Role: standing.RoleBuyer, Email: "one@example.com", Phone: "+4915100000004", Lifecycle: standing.LifecycleActive},
 			{Role: standing.RoleBuyer, Email: "two@example.com", Phone: "+4915100000004", Lifecycle: standing.LifecycleActive},
@@ -148,4 +132,20 @@ func TestOwnEventsCarryIPFacts(t *testing.T) {
 			t.Fatalf("sign-ins from two countries are not two countries in the features: %v", got.Features)
 		}
 	})
+}
+
+// phoneRisk returns the risk engine over s, its default rules stored, that records phone
+// as the identity detail of any account record with a phone.
+func phoneRisk(t *testing.T, s *Store, phone standing.IdentityAttribute) *Risk {
+	t.Helper()
+	r := NewRisk(s, RiskOptions{Identity: func(a standing.Account) []standing.IdentityAttribute {
+		if a.Phone == "" {
+			return nil
+		}
+		return []standing.IdentityAttribute{phone}
+	}})
+	if _, err := r.SeedDefaultRules(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
