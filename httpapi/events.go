@@ -245,8 +245,11 @@ type eventResult struct {
 	Error    *Problem                `json:"error,omitempty"`
 }
 
-// decodeItem decodes one batch item strictly.
+// decodeItem decodes one batch item strictly: an event object, not null.
 func decodeItem(raw json.RawMessage, v any) error {
+	if string(bytes.TrimSpace(raw)) == "null" {
+		return standing.Errorf(standing.EMALFORMED, "the item is null; send an event object")
+	}
 	return decodeBytes(raw, v, maxBatchBody, "item")
 }
 

@@ -158,6 +158,7 @@ func TestEventBatchBadInput(t *testing.T) {
 			42,
 			e.event("login_succeeded", buyer, 0, map[string]any{"time": "yesterday"}),
 			e.event("login_succeeded", buyer, 0, map[string]any{"attributes": []any{"a"}}),
+			nil,
 		}
 		res := e.MustAPI("POST", "/v1/events", map[string]any{"events": batch}, http.StatusOK)
 		want := []struct {
@@ -167,7 +168,7 @@ func TestEventBatchBadInput(t *testing.T) {
 			{200, ""}, {404, "events[1].account_id"}, {422, "events[2].ip"}, {422, "events[3].attributes.card_fingerprint"},
 			{422, "events[4].attributes.note"}, {422, "events[5].type"}, {422, "events[6].type"}, {422, "events[7].colour"},
 			{422, "events[8].attributes.phone"}, {422, "events[9].time"}, {422, "events[10].type"}, {200, ""},
-			{400, "events[12]"}, {422, "events[13].time"}, {422, "events[14].attributes"},
+			{400, "events[12]"}, {422, "events[13].time"}, {422, "events[14].attributes"}, {400, "events[15]"},
 		}
 		results := res["results"].([]any)
 		for i, w := range want {
