@@ -80,8 +80,22 @@ func StoreFlags(fs *flag.FlagSet, getenv func(string) string) *Config {
 	return c
 }
 
-// Validate checks the configuration and fills derived defaults.
+// Validate checks the configuration and fills derived defaults. An error names the
+// setting both ways it can be given: "--addr (STANDING_ADDR) …".
 func (c *Config) Validate() error {
+	err := c.validate()
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if flag, rest, ok := strings.Cut(msg, " "); ok && strings.HasPrefix(flag, "--") {
+		env := "STANDING_" + strings.ToUpper(strings.ReplaceAll(strings.TrimPrefix(flag, "--"), "-", "_"))
+		return fmt.Errorf("%s (%s) %s", flag, env, rest)
+	}
+	return err
+}
+
+func (c *Config) validate() error {
 	if c.Addr != "" {
 		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 			return fmt.Errorf("--addr %q: want host:port, like 127.0.0.1:8080", c.Addr)

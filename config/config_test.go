@@ -118,7 +118,8 @@ func TestBadValuesNameTheSetting(t *testing.T) {
 		{nil, map[string]string{"STANDING_MAIL_FROM": "a@example.com, b@example.com"}, "--mail-from"},
 		{[]string{"--mail-from", "a@example.com\r\nBcc: b@example.com"}, nil, "--mail-from"},
 		{nil, map[string]string{"STANDING_DEV": "yes"}, "STANDING_DEV"},
-		{[]string{"--secret", "short"}, nil, "--secret must be at least 32 characters"},
+		{[]string{"--secret", "short"}, nil, "--secret (STANDING_SECRET) must be at least 32 characters"},
+		{nil, map[string]string{"STANDING_BASE_URL": "ftp://x"}, "--base-url (STANDING_BASE_URL)"},
 	} {
 		fs := flag.NewFlagSet("t", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
