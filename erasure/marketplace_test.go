@@ -6,44 +6,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"standing/app/apptest"
 )
-
-// hookSink collects the webhooks a test endpoint receives.
-type hookSink struct {
-	mu     sync.Mutex
-	bodies []string
-}
-
-func (h *hookSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	b, _ := io.ReadAll(r.Body)
-	h.mu.Lock()
-	h.bodies = append(h.bodies, string(b))
-	h.mu.Unlock()
-}
-
-// count returns how many received webhooks are of the type.
-func (h *hookSink) count(typ string) int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	n := 0
-	for _, b := range h.bodies {
-		if strings.Contains(b, `"type":"`+typ+`"`) {
-			n++
-		}
-	}
-	return n
-}
-
-func (h *hookSink) all() string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return strings.Join(h.bodies, "\n")
-}
 
 // TestMarketplaceWebhooksDeadlineAndRetention: the marketplace hears of a scheduled, a
 // cancelled and a finished erasure; a confirmation is refused before the erasure ran; an
@@ -52,7 +19,7 @@ func (h *hookSink) all() string {
 // trackable until its retention ends, then is deleted.
 func TestMarketplaceWebhooksDeadlineAndRetention(t *testing.T) {
 	backends(t, func(t *testing.T, e *apptest.Env) {
-		sink := &hookSink{}
+		sink := &apptest.WebhookSink{}
 		srv := httptest.NewServer(sink)
 		defer srv.Close()
 		e.MustAPI("POST", "/v1/webhooks", map[string]any{"url": srv.URL}, http.StatusCreated)
@@ -68,13 +35,13 @@ func TestMarketplaceWebhooksDeadlineAndRetention(t *testing.T) {
 		// Scheduled, then cancelled.
 		e.MustAPI("POST", "/v1/accounts/"+id+"/erasure", body, http.StatusAccepted)
 		e.RunJobs()
-		if n := sink.count("account.erasure_scheduled"); n != 1 {
-			t.Fatalf("%d account.erasure_scheduled webhooks, want 1: %s", n, sink.all())
+		if n := sink.Count("account.erasure_scheduled"); n != 1 {
+			t.Fatalf("%d account.erasure_scheduled webhooks, want 1: %s", n, sink.All())
 		}
 		e.MustAPI("DELETE", "/v1/accounts/"+id+"/erasure", nil, http.StatusOK)
 		e.RunJobs()
-		if n := sink.count("account.erasure_cancelled"); n != 1 {
-			t.Fatalf("%d account.erasure_cancelled webhooks, want 1: %s", n, sink.all())
+		if n := sink.Count("account.erasure_cancelled"); n != 1 {
+			t.Fatalf("%d account.erasure_cancelled webhooks, want 1: %s", n, sink.All())
 		}
 
 		// Asked again: a confirmation before the erasure ran is refused.
@@ -89,10 +56,10 @@ func TestMarketplaceWebhooksDeadlineAndRetention(t *testing.T) {
 		}
 		e.Advance("24h")
 		erasedAt := e.Clock.Now()
-		if n := sink.count("account.erased"); n != 1 || !strings.Contains(sink.all(), "/v1/erasures/"+eid+"/confirmations") {
-			t.Fatalf("%d account.erased webhooks, want 1 naming where to confirm: %s", n, sink.all())
+		if n := sink.Count("account.erased"); n != 1 || !strings.Contains(sink.All(), "/v1/erasures/"+eid+"/confirmations") {
+			t.Fatalf("%d account.erased webhooks, want 1 naming where to confirm: %s", n, sink.All())
 		}
-		if strings.Contains(sink.all(), email) {
+		if strings.Contains(sink.All(), email) {
 			t.Error("a webhook carries the account's email")
 		}
 		got := e.MustAPI("GET", "/v1/erasures/"+eid, nil, http.StatusOK)

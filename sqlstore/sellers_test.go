@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -457,25 +456,6 @@ func TestUnpaidFeePausesSellingUntilPaid(t *testing.T) {
 	})
 }
 
-// webhookSink collects the webhooks a test endpoint receives.
-type webhookSink struct {
-	mu     sync.Mutex
-	bodies []string
-}
-
-func (w *webhookSink) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	b, _ := io.ReadAll(r.Body)
-	w.mu.Lock()
-	w.bodies = append(w.bodies, string(b))
-	w.mu.Unlock()
-}
-
-func (w *webhookSink) all() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return strings.Join(w.bodies, "\n")
-}
-
 // TestFines: a fine recorded through the API, or brought by a ledger's fine sanction, is a
 // ledger entry the marketplace learns of from the seller.fined webhook.
 func TestFines(t *testing.T) {
@@ -492,7 +472,7 @@ seller:
     - {code: late_shipment, title: Late shipment, ledger: transaction, points: 2}
 `)
 	sellerBackends(t, o, func(t *testing.T, e *apptest.Env) {
-		sink := &webhookSink{}
+		sink := &apptest.WebhookSink{}
 		srv := httptest.NewServer(sink)
 		defer srv.Close()
 		e.MustAPI("POST", "/v1/webhooks", map[string]any{"url": srv.URL, "event_types": []string{"seller.fined"}}, http.StatusCreated)
@@ -510,7 +490,7 @@ seller:
 			t.Errorf("a fine of 0 = %d", r.Status)
 		}
 		e.RunJobs()
-		got := sink.all()
+		got := sink.All()
 		if strings.Count(got, `"type":"seller.fined"`) != 2 || !strings.Contains(got, f["id"].(string)) || !strings.Contains(got, rec.Fines[0].ID) {
 			t.Fatalf("webhooks received: %s", got)
 		}
