@@ -86,7 +86,7 @@ func NewRisk(s *Store, o RiskOptions) *Risk {
 				o.Log.Warn("tuning the SQLite write connection for events failed", "pragma", pragma, "err", err)
 			}
 		}
-		if err := startCheckpointer(s, o.Log); err != nil {
+		if _, err := startCheckpointer(s, o.Log); err != nil {
 			o.Log.Warn("no background WAL checkpoints; the write connection checkpoints by itself", "err", err)
 		}
 	}
@@ -99,20 +99,33 @@ const checkpointInterval = 200 * time.Millisecond
 
 // startCheckpointer runs passive WAL checkpoints on a connection of its own, so commits on
 // the write connection do not. A passive checkpoint never blocks writers or readers. It
-// stops when the store is garbage (it holds it only weakly) or its file is gone.
-func startCheckpointer(s *Store, log *slog.Logger) error {
+// stops when the store is closed, when the store is garbage (it holds it only weakly) or
+// when its file is gone. Closing the store waits for it, so no checkpoint touches the
+// folder after Close returns.
+func startCheckpointer(s *Store, log *slog.Logger) (stopped <-chan struct{}, err error) {
 	path := strings.TrimPrefix(strings.TrimPrefix(s.dsn, "sqlite://"), "sqlite:")
 	db, err := sql.Open("sqlite", "file:"+url.PathEscape(path)+"?_pragma=busy_timeout(10000)")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	db.SetMaxOpenConns(1)
 	store := weak.Make(s)
+	stop, done := make(chan struct{}), make(chan struct{})
+	s.onClose(func() {
+		close(stop)
+		<-done
+	})
 	go func() {
+		defer close(done)
 		defer db.Close()
 		t := time.NewTicker(checkpointInterval)
 		defer t.Stop()
-		for range t.C {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
 			if store.Value() == nil {
 				return
 			}
@@ -124,7 +137,7 @@ func startCheckpointer(s *Store, log *slog.Logger) error {
 			}
 		}
 	}()
-	return nil
+	return done, nil
 }
 
 // Store returns the store the engine works on.

@@ -63,6 +63,7 @@ type Store struct {
 	mu        sync.RWMutex
 	listeners []func(accountIDs []string)
 	hooks     []func()
+	closers   []func() // run by Close before the databases close
 
 	rebound sync.Map // query text -> rebound text (Postgres)
 	stmts   sync.Map // stmtKey -> *sql.Stmt: each constant query is parsed once per connection
@@ -189,6 +190,13 @@ func (s *Store) Policy() *standing.Policy { return s.policy() }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	closers := s.closers
+	s.closers = nil
+	s.mu.Unlock()
+	for _, stop := range closers {
+		stop()
+	}
 	s.stmts.Range(func(k, v any) bool {
 		v.(*sql.Stmt).Close()
 		return true
@@ -201,6 +209,14 @@ func (s *Store) Close() error {
 		err = errors.Join(err, s.r.Close())
 	}
 	return err
+}
+
+// onClose registers fn to run when the store closes, before its databases do: background
+// work on the store stops there.
+func (s *Store) onClose(fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closers = append(s.closers, fn)
 }
 
 // Ping checks that the database answers.
