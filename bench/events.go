@@ -465,10 +465,6 @@ func BulkLoad(ctx context.Context, s *sqlstore.Store, accounts, events int, now 
 		nowTS, nowTS); err != nil {
 		return err
 	}
-	if err := rows(accounts, "INSERT INTO account_risk (account_id, state, denied, updated_at)",
-		"SELECT 'acc_bulk' || {pad}, ?, 0, ?", state, nowTS); err != nil {
-		return err
-	}
 	removes := int64(standing.CapSet(standing.CapPlaceOrder, standing.CapPay, standing.CapWithdrawFunds, standing.CapReceivePayouts))
 	if err := rows(accounts/10, `INSERT INTO restrictions (id, account_id, reason_code, title, removes, source, actor, severity, appealable,
 		message, remedy, starts_at, state, created_at)`,
@@ -490,6 +486,16 @@ func BulkLoad(ctx context.Context, s *sqlstore.Store, accounts, events int, now 
 			done, done, accounts, nowTS, done, span, nowTS); err != nil {
 			return err
 		}
+	}
+	// The feature states count all those events (through: the last events row), as the
+	// engine leaves them; on PostgreSQL through is unused.
+	through := "0"
+	if sqlite {
+		through = "(SELECT COALESCE(MAX(rowid), 0) FROM events)"
+	}
+	if err := rows(accounts, "INSERT INTO account_risk (account_id, state, denied, updated_at, through)",
+		"SELECT 'acc_bulk' || {pad}, ?, 0, ?, "+through, state, nowTS); err != nil {
+		return err
 	}
 	if !sqlite {
 		return exec("ANALYZE")

@@ -525,6 +525,9 @@ func (t *tx) eraseSteps(batch string, steps []ErasureStep, counts map[string][]m
 	if err != nil {
 		return err
 	}
+	if err := t.keepEventRowFloor(); err != nil { // the batch's events may be the newest
+		return err
+	}
 	for i, step := range steps {
 		for _, st := range step.stmts {
 			rows, err := t.query(st.query, batch)

@@ -5,30 +5,34 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"net/netip"
+	"slices"
 	"time"
 
 	"standing"
 )
 
-// recordEvent stores an event in the transaction. An event whose id is already stored is
-// left as it was, and recordEvent reports false.
-func (t *tx) recordEvent(e standing.Event) (bool, error) {
-	if e.ID == "" {
-		e.ID = standing.NewID("evt", t.now)
-	}
-	if e.ReceivedAt.IsZero() {
-		e.ReceivedAt = t.now
-	}
-	if e.Time.IsZero() {
-		e.Time = t.now
-	}
-	attrs := string(e.Attributes)
+// recordEvent stores an event in the transaction, with the facts of its IP. An event whose
+// id is already stored is left as it was, and recordEvent reports false.
+func (t *tx) recordEvent(in *standing.EventInput) (bool, error) {
+	attrs := string(in.Attributes)
 	if attrs == "" {
 		attrs = "{}"
 	}
-	res, err := t.exec(`INSERT INTO events (id, account_id, type, occurred_at, received_at, ip, device_id, attributes)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		e.ID, nullString(e.AccountID), e.Type, ts(e.Time), ts(e.ReceivedAt), e.IP, e.DeviceID, attrs)
+	args := []any{in.ID, nullString(in.AccountID), in.Type, ts(in.Time), ts(in.ReceivedAt), in.IP, in.DeviceID, attrs,
+		in.Country, int64(in.ASN), in.IPFlags.Bits()}
+	query := `INSERT INTO events (id, account_id, type, occurred_at, received_at, ip, device_id, attributes, country, asn, ip_flags)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	if t.s.dialect == SQLite {
+		row, err := t.nextEventRow()
+		if err != nil {
+			return false, err
+		}
+		args = append([]any{row}, args...)
+		query = `INSERT INTO events (rowid, id, account_id, type, occurred_at, received_at, ip, device_id, attributes, country, asn, ip_flags)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	}
+	res, err := t.exec(query, args...)
 	if err != nil {
 		return false, err
 	}
@@ -37,9 +41,10 @@ func (t *tx) recordEvent(e standing.Event) (bool, error) {
 }
 
 // recordOwnEvent stores an event Standing records itself — a sign-up, a sign-in or a
-// failed one, a profile change — and, for an account's event, folds it into the account's
-// risk features (foldEvent), so that the rules see it in the features of the account's next
-// event, as they see the marketplace's events.
+// failed one, a profile change — with the country, network and anonymizer flags of its IP,
+// and, for an account's event, folds it into the account's risk features (foldEvent), so
+// that the rules see it in the features of the account's next event, as they see the
+// marketplace's events.
 func (t *tx) recordOwnEvent(e standing.Event) error {
 	if e.ID == "" {
 		e.ID = standing.NewID("evt", t.now)
@@ -47,11 +52,20 @@ func (t *tx) recordOwnEvent(e standing.Event) error {
 	if e.Time.IsZero() {
 		e.Time = t.now
 	}
-	stored, err := t.recordEvent(e)
+	if e.ReceivedAt.IsZero() {
+		e.ReceivedAt = t.now
+	}
+	in := standing.EventInput{Event: e}
+	if ip, err := netip.ParseAddr(in.IP); err == nil {
+		if r := t.s.risk(); r != nil && r.ipFacts != nil {
+			r.ipFacts(&in, ip)
+		}
+	}
+	stored, err := t.recordEvent(&in)
 	if err != nil || !stored || e.AccountID == "" {
 		return err
 	}
-	return t.foldEvent(e)
+	return t.foldEvent(&in)
 }
 
 // RecordEvent stores one event on its own (a sign-in failure, say) and folds an account's
@@ -94,6 +108,12 @@ func attrs(v map[string]any) json.RawMessage {
 // with their rule hits, a chunk per transaction so writers are never held up for long. It
 // returns how many events it deleted.
 func (s *Store) SweepEvents(ctx context.Context, before time.Time) (int, error) {
+	if err := s.write(ctx, func(t *tx) error { return t.keepEventRowFloor() }); err != nil {
+		return 0, err
+	}
+	if err := s.saveStatesBefore(ctx, before); err != nil {
+		return 0, err
+	}
 	total := 0
 	for {
 		n, err := s.sweep(ctx, "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE occurred_at < ? LIMIT 5000)", ts(before))
@@ -107,6 +127,53 @@ func (s *Store) SweepEvents(ctx context.Context, before time.Time) (int, error) 
 	}
 	_, err := s.sweep(ctx, "DELETE FROM rule_hits WHERE at < ?", ts(before))
 	return total, err
+}
+
+// saveStatesBefore writes, on SQLite, the feature state of every account whose stored
+// state does not count all of its events that occurred before the time yet, so deleting
+// them (retention) does not take them out of its features. (Feature states are written
+// behind the events; see eventrows.go.)
+func (s *Store) saveStatesBefore(ctx context.Context, before time.Time) error {
+	if s.dialect != SQLite {
+		return nil
+	}
+	rows, err := s.query(ctx, `SELECT DISTINCT e.account_id FROM events e JOIN account_risk r ON r.account_id = e.account_id
+		WHERE e.occurred_at < ? AND e.rowid > r.through`, ts(before))
+	if err != nil {
+		return translate(err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for chunk := range slices.Chunk(ids, 500) {
+		err := s.write(ctx, func(t *tx) error {
+			for _, id := range chunk {
+				ra, err := loadRiskAccount(t, t.s.dialect, id, true)
+				if err != nil {
+					return err
+				}
+				if err := saveRiskStates(t, []any{id, string(ra.state.AppendJSON(nil)), ts(t.now), ra.through}); err != nil {
+					return err
+				}
+			}
+			t.s.riskChanged(chunk...)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Event returns one stored event with the decision taken on it; ENOTFOUND if none.

@@ -442,7 +442,11 @@ type riskAccount struct {
 	active   int  // orders in pending_payment, paid or shipped, as buyer or seller
 	disputes int  // open disputes, as buyer or seller
 	stored   bool // its features are in account_risk: it had an event before
-	dirty    bool
+	dirty    bool // its state changed in this transaction
+	// through is the rowid of the last stored event the state counts, and unsaved how many
+	// events it counts that the state in account_risk does not (SQLite; see eventrows.go).
+	through int64
+	unsaved int
 	// known holds the identity details recorded for the account ("kind:hash"), so a
 	// detail seen again is not written again; nil when not loaded.
 	known map[string]bool
@@ -467,7 +471,7 @@ type pending struct {
 }
 
 const riskAccountQuery = `SELECT a.id, a.role, a.lifecycle, a.country, a.phone, a.name, a.created_at, a.email_verified_at,
-	r.state, COALESCE(r.denied, 0),
+	r.state, COALESCE(r.denied, 0), COALESCE(r.through, 0),
 	(SELECT COUNT(*) FROM orders o WHERE o.buyer_id = a.id AND o.status IN ('pending_payment', 'paid', 'shipped')) +
 	(SELECT COUNT(*) FROM orders o WHERE o.seller_id = a.id AND o.status IN ('pending_payment', 'paid', 'shipped')),
 	(SELECT COUNT(*) FROM disputes d WHERE d.buyer_id = a.id AND d.status = 'open') +
@@ -495,7 +499,7 @@ func loadRiskAccount(q querier, dialect Dialect, id string, lock bool) (*riskAcc
 	var created int64
 	var verified sql.NullInt64
 	err := q.queryRow(query, id).Scan(&a.ID, &a.Role, &a.Lifecycle, &a.Country, &a.Phone, &a.Name, &created, &verified,
-		&state, &ra.denied, &ra.active, &ra.disputes)
+		&state, &ra.denied, &ra.through, &ra.active, &ra.disputes)
 	if err == sql.ErrNoRows {
 		return nil, standing.FieldErrorf(standing.ENOTFOUND, "account_id", "no account %q", id)
 	} else if err != nil {
@@ -509,6 +513,11 @@ func loadRiskAccount(q querier, dialect Dialect, id string, lock bool) (*riskAcc
 		ra.stored = true
 		if err := json.Unmarshal([]byte(state.String), &ra.state); err != nil {
 			return nil, fmt.Errorf("feature state of %s: %w", id, err)
+		}
+	}
+	if dialect == SQLite {
+		if err := replayEvents(q, ra); err != nil {
+			return nil, fmt.Errorf("events of %s after its stored features: %w", id, err)
 		}
 	}
 	return ra, nil
@@ -536,8 +545,11 @@ func (d *decider) account(id string) (*riskAccount, error) {
 // account it changed.
 func (d *decider) flush() error {
 	t := d.t
-	if err := insertRows(t, "INSERT INTO events (id, account_id, type, occurred_at, received_at, ip, device_id, attributes, country, asn, ip_flags, result) VALUES ",
-		12, " ON CONFLICT DO NOTHING", d.events); err != nil {
+	head, cols := "INSERT INTO events (id, account_id, type, occurred_at, received_at, ip, device_id, attributes, country, asn, ip_flags, result) VALUES ", 12
+	if t.s.dialect == SQLite {
+		head, cols = "INSERT INTO events (rowid, id, account_id, type, occurred_at, received_at, ip, device_id, attributes, country, asn, ip_flags, result) VALUES ", 13
+	}
+	if err := insertRows(t, head, cols, " ON CONFLICT DO NOTHING", d.events); err != nil {
 		return err
 	}
 	if err := insertRows(t, "INSERT INTO rule_hits (id, rule_id, version, mode, event_id, account_id, at, actions) VALUES ",
@@ -547,35 +559,43 @@ func (d *decider) flush() error {
 	var states []any
 	var stored []*riskAccount
 	for id, ra := range d.accounts {
-		if !ra.dirty {
+		if !ra.dirty || (t.s.dialect == SQLite && ra.stored && ra.unsaved < maxUnsavedEvents) {
 			continue
 		}
-		states = append(states, id, string(ra.state.AppendJSON(nil)), ts(t.now))
+		states = append(states, id, string(ra.state.AppendJSON(nil)), ts(t.now), ra.through)
 		stored = append(stored, ra)
 	}
 	if err := saveRiskStates(t, states); err != nil {
 		return err
 	}
 	for _, ra := range stored {
-		ra.stored = true
+		ra.stored, ra.unsaved = true, 0
 	}
 	return nil
 }
 
-// saveRiskStates writes accounts' feature states, three values each (account id, state,
-// time), and keeps their deny-list counts.
+// maxUnsavedEvents is how many of an account's events its feature state may count before
+// it is written again, on SQLite (see eventrows.go): at most that many are replayed when
+// the account is read from the database. An account's first state is written at once.
+const maxUnsavedEvents = 16
+
+// saveRiskStates writes accounts' feature states, four values each (account id, state,
+// time, through), and keeps their deny-list counts.
 func saveRiskStates(t *tx, states []any) error {
-	return insertRows(t, "INSERT INTO account_risk (account_id, state, updated_at, denied) VALUES ", 3,
-		" ON CONFLICT (account_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at", states, "0")
+	return insertRows(t, "INSERT INTO account_risk (account_id, state, updated_at, through, denied) VALUES ", 4,
+		" ON CONFLICT (account_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, through = excluded.through", states, "0")
 }
 
-// foldEvent folds an event Standing records itself (not one the marketplace posts) into
-// the account's risk features, as prepare does for the marketplace's, so the features
-// count it. The rules do not run on it: they see it in the features of the account's next
-// event. At the account's first event it records the account's own identity details, as
-// prepare does, since from then on the account counts as seen. It tells the risk cache.
-func (t *tx) foldEvent(e standing.Event) error {
-	ra, err := loadRiskAccount(t, t.s.dialect, e.AccountID, true)
+// foldEvent folds an event Standing records itself (not one the marketplace posts),
+// stored in the transaction as row (SQLite), into the account's risk features, as prepare
+// does for the marketplace's, so the features count it. The rules do not run on it: they
+// see it in the features of the account's next event. At the account's first event it
+// records the account's own identity details, as prepare does, since from then on the
+// account counts as seen. It tells the risk cache.
+func (t *tx) foldEvent(in *standing.EventInput) error {
+	// On SQLite reading the account folds in its stored events the state does not count
+	// yet, this one among them.
+	ra, err := loadRiskAccount(t, t.s.dialect, in.AccountID, true)
 	if err != nil {
 		return err
 	}
@@ -587,19 +607,22 @@ func (t *tx) foldEvent(e standing.Event) error {
 		}
 		t.s.riskChanged(ir.linked...)
 	}
-	in := standing.EventInput{Event: e}
-	if ip, err := netip.ParseAddr(in.IP); err != nil {
-		in.IP = "" // kept with the event, but no address the features can use
-	} else if r != nil && r.ipFacts != nil {
-		r.ipFacts(&in, ip)
+	if t.s.dialect != SQLite {
+		ra.state.Apply(featureEvent(in))
 	}
-	ev, err := ruleEvent(&in)
-	if err != nil {
-		return err
+	t.s.riskChanged(in.AccountID)
+	return saveRiskStates(t, []any{in.AccountID, string(ra.state.AppendJSON(nil)), ts(t.now), ra.through})
+}
+
+// featureEvent is what the features take from a stored event. An address that is not an
+// IP (an own event may keep one) counts as none.
+func featureEvent(in *standing.EventInput) rules.Event {
+	ev := rules.Event{ID: in.ID, Type: in.Type, AccountID: in.AccountID, Time: in.Time, DeviceID: in.DeviceID,
+		Country: in.Country, ASN: in.ASN}
+	if ip, err := netip.ParseAddr(in.IP); err == nil {
+		ev.IP = ip
 	}
-	ra.state.Apply(ev)
-	t.s.riskChanged(e.AccountID)
-	return saveRiskStates(t, []any{e.AccountID, string(ra.state.AppendJSON(nil)), ts(t.now)})
+	return ev
 }
 
 // insertRows inserts the rows of args, cols values each, many rows to a statement: in
@@ -789,6 +812,7 @@ func (d *decider) prepare(in *standing.EventInput, i int) (*pending, error) {
 	}
 	ra.state.Apply(pe.ev)
 	ra.dirty = true
+	ra.unsaved++
 
 	if err := d.linkFacts(pe); err != nil {
 		return nil, err
@@ -909,6 +933,14 @@ func (d *decider) finish(pe *pending) (*standing.EventDecision, error) {
 	attrs := string(in.Attributes)
 	if attrs == "" {
 		attrs = "{}"
+	}
+	if t.s.dialect == SQLite {
+		row, err := t.nextEventRow()
+		if err != nil {
+			return nil, err
+		}
+		d.events = append(d.events, row)
+		ra.through = row
 	}
 	d.events = append(d.events, in.ID, ra.acc.ID, in.Type, ts(in.Time), ts(t.now), in.IP, in.DeviceID, attrs, in.Country, int64(in.ASN),
 		in.IPFlags.Bits(), string(result))

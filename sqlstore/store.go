@@ -68,6 +68,10 @@ type Store struct {
 	rebound sync.Map // query text -> rebound text (Postgres)
 	stmts   sync.Map // stmtKey -> *sql.Stmt: each constant query is parsed once per connection
 	nstmts  atomic.Int32
+
+	// eventRowFloor is, on SQLite, the highest events rowid ever used as risk_meta keeps
+	// it (see nextEventRow); -1 until read.
+	eventRowFloor atomic.Int64
 }
 
 type stmtKey struct {
@@ -133,6 +137,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	s := &Store{clock: opts.Clock, policy: opts.Policy, dsn: dsn, sendMail: opts.SendMail, baseURL: strings.TrimSuffix(opts.BaseURL, "/"),
 		log: opts.Log, listenRetry: time.Second}
+	s.eventRowFloor.Store(-1)
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		s.dialect = Postgres
@@ -285,8 +290,12 @@ type tx struct {
 	pending map[string]bool // queries to prepare once the transaction ends
 
 	auditLoaded, auditDirty bool
-	auditSeq                int64
-	auditHash               string
+
+	// lastEventRow is the rowid of the last event the transaction stored on SQLite, 0
+	// before its first (see nextEventRow).
+	lastEventRow int64
+	auditSeq     int64
+	auditHash    string
 }
 
 // stmt returns query prepared for this transaction's connection, or nil to run it

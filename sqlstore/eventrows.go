@@ -1,0 +1,101 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"net/netip"
+
+	"standing/rules"
+)
+
+// On SQLite the risk engine writes an account's feature state behind its events: the
+// state in account_risk counts the account's events up to its through, an events rowid,
+// and the events after it are folded in again whenever the account is read (replayEvents).
+// The events are the record; a state is a summary of them that is saved now and then
+// (see decider.flush). So nothing is lost when the process stops between the two, and
+// anything that drops a cached account — a failed transaction, a change of its row, the
+// cache being full — only costs a replay of a few events.
+//
+// That needs rowids that only grow: each event stored on SQLite gets the next one
+// explicitly (nextEventRow), and the highest ever used is kept in risk_meta before events
+// are deleted (keepEventRowFloor), so deleting the newest events never frees a rowid a
+// state's through already counts.
+
+// nextEventRow returns the rowid for the next event the transaction stores on SQLite.
+func (t *tx) nextEventRow() (int64, error) {
+	if t.lastEventRow == 0 {
+		var n sql.NullInt64
+		if err := t.queryRow("SELECT MAX(rowid) FROM events").Scan(&n); err != nil {
+			return 0, err
+		}
+		floor, err := t.eventRowFloor()
+		if err != nil {
+			return 0, err
+		}
+		t.lastEventRow = max(n.Int64, floor)
+	}
+	t.lastEventRow++
+	return t.lastEventRow, nil
+}
+
+// eventRowFloor returns the highest events rowid risk_meta records.
+func (t *tx) eventRowFloor() (int64, error) {
+	if f := t.s.eventRowFloor.Load(); f >= 0 {
+		return f, nil
+	}
+	var f int64
+	err := t.queryRow("SELECT value FROM risk_meta WHERE name = 'event_row'").Scan(&f)
+	if err != nil && err != sql.ErrNoRows {
+		return 0, err
+	}
+	t.s.eventRowFloor.Store(f)
+	return f, nil
+}
+
+// keepEventRowFloor records the highest events rowid in use, before events are deleted.
+func (t *tx) keepEventRowFloor() error {
+	if t.s.dialect != SQLite {
+		return nil
+	}
+	var n sql.NullInt64
+	if err := t.queryRow("SELECT MAX(rowid) FROM events").Scan(&n); err != nil {
+		return err
+	}
+	floor, err := t.eventRowFloor()
+	if err != nil || n.Int64 <= floor {
+		return err
+	}
+	if _, err := t.exec(`INSERT INTO risk_meta (name, value) VALUES ('event_row', ?)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, n.Int64); err != nil {
+		return err
+	}
+	t.s.eventRowFloor.Store(n.Int64)
+	return nil
+}
+
+// replayEvents folds into ra's feature state the account's stored events after the ones
+// it counts (ra.through), in the order they were stored. It runs on SQLite only:
+// PostgreSQL writes every state with its event.
+func replayEvents(q querier, ra *riskAccount) error {
+	rows, err := q.query(`SELECT rowid, id, type, occurred_at, ip, device_id, country, asn FROM events
+		WHERE account_id = ? AND rowid > ? ORDER BY rowid`, ra.acc.ID, ra.through)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		ev := rules.Event{AccountID: ra.acc.ID}
+		var row, at, asn int64
+		var ip string
+		if err := rows.Scan(&row, &ev.ID, &ev.Type, &at, &ip, &ev.DeviceID, &ev.Country, &asn); err != nil {
+			return err
+		}
+		ev.Time, ev.ASN = fromTS(at), uint(asn)
+		if addr, err := netip.ParseAddr(ip); err == nil {
+			ev.IP = addr // an own event may keep an address the features could not use
+		}
+		ra.state.Apply(ev)
+		ra.through = row
+		ra.unsaved++
+	}
+	return rows.Err()
+}

@@ -1,0 +1,160 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"standing"
+	"standing/rules"
+	"standing/standingtest"
+)
+
+// writeBehindStore opens the store at dsn, migrated, with a risk engine whose IP facts
+// give each test address a country.
+func writeBehindStore(t *testing.T, dsn string, clock standing.Clock) (*Store, *Risk) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := Open(ctx, dsn, Options{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	countries := map[string]string{"192.0.2.1": "DE", "192.0.2.2": "BR", "192.0.2.3": "FR", "192.0.2.4": "JP"}
+	r := NewRisk(s, RiskOptions{IPFacts: func(in *standing.EventInput, ip netip.Addr) { in.Country = countries[ip.String()] }})
+	return s, r
+}
+
+// featuresOf returns every feature of the account as a rule test on a page view sees them.
+func featuresOf(t *testing.T, r *Risk, accountID string, at time.Time) map[string]any {
+	t.Helper()
+	sample := standing.EventInput{Event: standing.Event{ID: "sample", AccountID: accountID, Type: "page_view", Time: at}}
+	got, err := r.TestRule(context.Background(), rules.Rule{ID: "probe", Name: "Probe", Expression: "features.events_total > 0",
+		Outcome: rules.Outcome{Score: 1}, Mode: rules.ModeActive, Enabled: true}, sample, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got.Features
+}
+
+func postEvents(t *testing.T, r *Risk, in ...standing.EventInput) {
+	t.Helper()
+	out, err := r.ProcessEvents(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range out {
+		if o.Err != nil {
+			t.Fatal(o.Err)
+		}
+	}
+}
+
+// TestFeaturesSurviveARestart: an account's features are the same after the process
+// stops and starts again, though on SQLite its stored state is written behind its events
+// and did not count the last ones when the process stopped: they are folded in again
+// when the account is read. Standing's own events, with the facts of their IP, count too.
+func TestFeaturesSurviveARestart(t *testing.T) {
+	for _, d := range []struct {
+		name string
+		dsn  func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "s.db") }},
+		{"postgres", func(t *testing.T) string { return standingtest.PostgresURL(t) }},
+	} {
+		t.Run(d.name, func(t *testing.T) {
+			ctx := context.Background()
+			dsn, clock := d.dsn(t), standing.NewTestClock(standingtest.Start)
+			s, r := writeBehindStore(t, dsn, clock)
+			acc := standingtest.MustCreateAccount(t, s, standing.RoleBuyer, "restart@example.com")
+			// An own event first (its state is written at once), then the marketplace's.
+			if err := s.RecordEvent(ctx, standing.Event{AccountID: acc.ID, Type: standing.EventLoginFailed, IP: "192.0.2.4"}); err != nil {
+				t.Fatal(err)
+			}
+			// The API gives the marketplace's events their IP facts; here they come with them.
+			for i := range 5 {
+				postEvents(t, r, standing.EventInput{Event: standing.Event{ID: fmt.Sprint("order-", i), AccountID: acc.ID,
+					Type: standing.EventOrderPlaced, Time: clock.Now(), IP: fmt.Sprintf("192.0.2.%d", 1+i%3), DeviceID: fmt.Sprint("device-", i)},
+					Country: []string{"DE", "BR", "FR"}[i%3], ASN: uint(64500 + i%2)})
+				clock.Advance(time.Minute)
+			}
+			before := featuresOf(t, r, acc.ID, clock.Now())
+			if before["orders_1h"] != int64(5) && before["orders_1h"] != 5 {
+				t.Fatalf("orders_1h = %v before the restart; want 5", before["orders_1h"])
+			}
+			if before["countries_30d"] != int64(4) && before["countries_30d"] != 4 {
+				t.Fatalf("countries_30d = %v before the restart; want 4 (three from orders, one from a sign-in)", before["countries_30d"])
+			}
+			if d.name == "sqlite" {
+				// The stored state lags the events: otherwise this test would not read any.
+				var through, last int64
+				if err := s.r.QueryRow("SELECT through FROM account_risk WHERE account_id = ?", acc.ID).Scan(&through); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.r.QueryRow("SELECT MAX(rowid) FROM events WHERE account_id = ?", acc.ID).Scan(&last); err != nil {
+					t.Fatal(err)
+				}
+				if through >= last {
+					t.Fatalf("the stored state counts events through row %d, the last is %d: it was not written behind", through, last)
+				}
+			}
+			s.Close()
+
+			s2, r2 := writeBehindStore(t, dsn, clock)
+			if after := featuresOf(t, r2, acc.ID, clock.Now()); !reflect.DeepEqual(after, before) {
+				t.Fatalf("features after the restart differ:\n before %v\n after  %v", before, after)
+			}
+			postEvents(t, r2, standing.EventInput{Event: standing.Event{ID: "order-after", AccountID: acc.ID,
+				Type: standing.EventOrderPlaced, Time: clock.Now(), IP: "192.0.2.1"}})
+			if got := featuresOf(t, r2, acc.ID, clock.Now())["orders_1h"]; got != int64(6) && got != 6 {
+				t.Fatalf("orders_1h = %v after one more order; want 6", got)
+			}
+			_ = s2
+		})
+	}
+}
+
+// TestRetentionKeepsEventsInTheFeatures: deleting events past the retention does not take
+// them out of an account's features, though its stored state did not count them yet; and
+// an event stored after the newest were deleted gets a row the stored states do not
+// already count.
+func TestRetentionKeepsEventsInTheFeatures(t *testing.T) {
+	ctx := context.Background()
+	dsn, clock := filepath.Join(t.TempDir(), "s.db"), standing.NewTestClock(standingtest.Start)
+	s, r := writeBehindStore(t, dsn, clock)
+	acc := standingtest.MustCreateAccount(t, s, standing.RoleBuyer, "retention@example.com")
+	for i := range 4 {
+		postEvents(t, r, standing.EventInput{Event: standing.Event{ID: fmt.Sprint("login-", i), AccountID: acc.ID,
+			Type: standing.EventLoginSucceeded, Time: clock.Now(), DeviceID: fmt.Sprint("device-", i)}})
+	}
+	var last int64
+	if err := s.r.QueryRow("SELECT MAX(rowid) FROM events").Scan(&last); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(24 * time.Hour)
+	if n, err := s.SweepEvents(ctx, clock.Now()); err != nil || n != 4 {
+		t.Fatalf("swept %d events, %v; want 4", n, err)
+	}
+	postEvents(t, r, standing.EventInput{Event: standing.Event{ID: "login-after", AccountID: acc.ID,
+		Type: standing.EventLoginSucceeded, Time: clock.Now(), DeviceID: "device-new"}})
+	var row int64
+	if err := s.r.QueryRow("SELECT rowid FROM events WHERE id = 'login-after'").Scan(&row); err != nil {
+		t.Fatal(err)
+	}
+	if row <= last {
+		t.Fatalf("the event after the sweep is row %d; rows up to %d were used before", row, last)
+	}
+	s.Close()
+
+	_, r2 := writeBehindStore(t, dsn, clock)
+	if got := featuresOf(t, r2, acc.ID, clock.Now())["events_total"]; got != int64(6) && got != 6 {
+		t.Fatalf("events_total = %v after the sweep and a restart; want 6 (four swept, one after, the sample)", got)
+	}
+}
