@@ -827,8 +827,9 @@ func (d *decider) prepare(in *standing.EventInput, i int) (*pending, error) {
 		recipient = pe.order.RecipientName
 	}
 	pe.recipFlg = rules.RecipientFlagged(d.p, recipient)
-	pe.input = rules.Input{Event: rules.EventVars(pe.ev), Account: rules.AccountVars(ra.acc),
-		Features: rules.FeaturesAt(&ra.state, d.facts(pe), in.Time)}
+	// The features now, before the account's later events of the call are folded in; the
+	// event and account variables are built in evaluate, spread over the processors.
+	pe.input = rules.Input{Features: rules.FeaturesAt(&ra.state, d.facts(pe), in.Time)}
 	return pe, nil
 }
 
@@ -874,7 +875,7 @@ func (d *decider) evaluate(pre []*pending) {
 	workers := min(runtime.GOMAXPROCS(0), len(work)/2)
 	if workers < 2 {
 		for _, pe := range work {
-			pe.eval = d.es.engine.Evaluate(pe.input)
+			d.evaluateOne(pe)
 		}
 		return
 	}
@@ -889,11 +890,18 @@ func (d *decider) evaluate(pre []*pending) {
 				if k >= len(work) {
 					return
 				}
-				work[k].eval = d.es.engine.Evaluate(work[k].input)
+				d.evaluateOne(work[k])
 			}
 		}()
 	}
 	wg.Wait()
+}
+
+// evaluateOne completes an event's rule input and evaluates the rules on it. Several run
+// at once on different events; they only read the accounts.
+func (d *decider) evaluateOne(pe *pending) {
+	pe.input.Event, pe.input.Account = rules.EventVars(pe.ev), rules.AccountVars(pe.ra.acc)
+	pe.eval = d.es.engine.Evaluate(pe.input)
 }
 
 // finish is the last pass over one event: actions, rule hits and the stored event. When
