@@ -158,3 +158,57 @@ func TestRetentionKeepsEventsInTheFeatures(t *testing.T) {
 		t.Fatalf("events_total = %v after the sweep and a restart; want 6 (four swept, one after, the sample)", got)
 	}
 }
+
+// TestUpgradeKeepsStoredStates: states saved before features were written behind count
+// every stored event, so the migration that brings write-behind must not let a read fold
+// those events in a second time.
+func TestUpgradeKeepsStoredStates(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "s.db"), Options{Clock: standing.NewTestClock(standingtest.Start)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ms, err := s.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The schema as it was before write-behind (migration 9).
+	if _, err := s.w.Exec(`CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.Version >= 9 {
+			break
+		}
+		if _, err := s.w.Exec(m.SQL); err != nil {
+			t.Fatalf("%s: %v", m.Name, err)
+		}
+		if _, err := s.w.Exec("INSERT INTO schema_migrations VALUES (?, ?, 0)", m.Version, m.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	acc := standingtest.MustCreateAccount(t, s, standing.RoleBuyer, "old@example.com")
+	// Events and the state that counts them, as the old engine saved them: more than the
+	// state remembers the ids of (rules.MaxRemembered), so a second fold would count some.
+	var state rules.FeatureState
+	for i := range rules.MaxRemembered + 16 {
+		ev := rules.Event{ID: fmt.Sprint("old-", i), Type: standing.EventLoginSucceeded, AccountID: acc.ID, Time: standingtest.Start}
+		state.Apply(ev)
+		if _, err := s.w.Exec(`INSERT INTO events (id, account_id, type, occurred_at, received_at) VALUES (?, ?, ?, ?, ?)`,
+			ev.ID, acc.ID, ev.Type, ts(ev.Time), ts(ev.Time)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.w.Exec("INSERT INTO account_risk (account_id, state, updated_at) VALUES (?, ?, 0)", acc.ID, string(state.AppendJSON(nil))); err != nil {
+		t.Fatal(err)
+	}
+	if applied, err := s.Migrate(ctx); err != nil || len(applied) == 0 {
+		t.Fatalf("migrate = %v, %v", applied, err)
+	}
+	r := NewRisk(s, RiskOptions{})
+	want := rules.MaxRemembered + 16 + 1 // the stored events and the sample
+	if got := featuresOf(t, r, acc.ID, standingtest.Start)["events_total"]; got != int64(want) && got != want {
+		t.Fatalf("events_total = %v after the upgrade; want %d", got, want)
+	}
+}
