@@ -18,7 +18,8 @@ import (
 // That needs rowids that only grow: each event stored on SQLite gets the next one
 // explicitly (nextEventRow), and the highest ever used is kept in risk_meta before events
 // are deleted (keepEventRowFloor), so deleting the newest events never frees a rowid a
-// state's through already counts.
+// state's through already counts. Inserts ignore a repeated event id only (ON CONFLICT
+// (id)): a rowid used twice would be an error, never an event silently dropped.
 
 // nextEventRow returns the rowid for the next event the transaction stores on SQLite.
 func (t *tx) nextEventRow() (int64, error) {

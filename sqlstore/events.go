@@ -22,7 +22,7 @@ func (t *tx) recordEvent(in *standing.EventInput) (bool, error) {
 	args := []any{in.ID, nullString(in.AccountID), in.Type, ts(in.Time), ts(in.ReceivedAt), in.IP, in.DeviceID, attrs,
 		in.Country, int64(in.ASN), in.IPFlags.Bits()}
 	query := `INSERT INTO events (id, account_id, type, occurred_at, received_at, ip, device_id, attributes, country, asn, ip_flags)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
 	if t.s.dialect == SQLite {
 		row, err := t.nextEventRow()
 		if err != nil {
@@ -30,7 +30,7 @@ func (t *tx) recordEvent(in *standing.EventInput) (bool, error) {
 		}
 		args = append([]any{row}, args...)
 		query = `INSERT INTO events (rowid, id, account_id, type, occurred_at, received_at, ip, device_id, attributes, country, asn, ip_flags)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
 	}
 	res, err := t.exec(query, args...)
 	if err != nil {

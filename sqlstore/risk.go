@@ -549,7 +549,7 @@ func (d *decider) flush() error {
 	if t.s.dialect == SQLite {
 		head, cols = "INSERT INTO events (rowid, id, account_id, type, occurred_at, received_at, ip, device_id, attributes, country, asn, ip_flags, result) VALUES ", 13
 	}
-	if err := insertRows(t, head, cols, " ON CONFLICT DO NOTHING", d.events); err != nil {
+	if err := insertRows(t, head, cols, " ON CONFLICT (id) DO NOTHING", d.events); err != nil {
 		return err
 	}
 	if err := insertRows(t, "INSERT INTO rule_hits (id, rule_id, version, mode, event_id, account_id, at, actions) VALUES ",
