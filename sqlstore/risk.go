@@ -49,7 +49,7 @@ type Risk struct {
 
 	combine bool
 	qmu     sync.Mutex
-	wake    chan struct{} // tells a lingering writer that a call is queued
+	wake    chan struct{}    // tells a lingering writer that a call is queued
 	queue   []*pendingEvents // calls waiting for the combining writer
 	writing bool             // a writer goroutine is draining the queue
 }
