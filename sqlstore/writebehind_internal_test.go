@@ -212,3 +212,121 @@ func TestUpgradeKeepsStoredStates(t *testing.T) {
 		t.Fatalf("events_total = %v after the upgrade; want %d", got, want)
 	}
 }
+
+// TestWriteBehindAgreesWithFoldingEveryEvent: whatever happens between events — batches
+// with repeated ids, Standing's own events, the cache dropping accounts, a failed
+// transaction's reset, restarts, retention sweeps — each account's features are those of
+// folding every accepted event into a fresh state, in the order they were accepted.
+func TestWriteBehindAgreesWithFoldingEveryEvent(t *testing.T) {
+	for _, d := range []struct {
+		name string
+		dsn  func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "s.db") }},
+		{"postgres", func(t *testing.T) string { return standingtest.PostgresURL(t) }},
+	} {
+		t.Run(d.name, func(t *testing.T) {
+			ctx := context.Background()
+			dsn, clock := d.dsn(t), standing.NewTestClock(standingtest.Start)
+			s, r := writeBehindStore(t, dsn, clock)
+			countries := map[string]string{"192.0.2.1": "DE", "192.0.2.2": "BR", "192.0.2.3": "FR", "192.0.2.4": "JP"}
+			var ids []string
+			want := map[string]*rules.FeatureState{}
+			for i := range 3 {
+				acc := standingtest.MustCreateAccount(t, s, standing.RoleBuyer, fmt.Sprintf("fold%d@example.com", i))
+				ids = append(ids, acc.ID)
+				want[acc.ID] = &rules.FeatureState{}
+			}
+			seen := map[string]time.Time{} // accepted ids and their events' times
+			types := []string{standing.EventLoginSucceeded, standing.EventOrderPlaced, standing.EventPaymentDeclined,
+				standing.EventProfileChanged, standing.EventLoginFailed, "page_view"}
+			rng := uint64(42)
+			next := func(n int) int { // a small deterministic generator: the run can be replayed
+				rng = rng*6364136223846793005 + 1442695040888963407
+				return int((rng >> 33) % uint64(n))
+			}
+			event := func(k int) standing.EventInput {
+				ip := fmt.Sprintf("192.0.2.%d", 1+next(4))
+				return standing.EventInput{Event: standing.Event{ID: fmt.Sprint("e-", k), AccountID: ids[next(len(ids))], Type: types[next(len(types))],
+					Time: clock.Now().Add(-time.Duration(next(600)) * time.Second), IP: ip, DeviceID: fmt.Sprint("dev-", next(5))},
+					Country: countries[ip], ASN: uint(64500 + next(3))}
+			}
+			fold := func(in standing.EventInput) {
+				if _, ok := seen[in.ID]; !ok {
+					seen[in.ID] = in.Time
+					want[in.AccountID].Apply(featureEvent(&in))
+				}
+			}
+			check := func(step int) {
+				t.Helper()
+				for _, id := range ids {
+					ra, err := loadRiskAccount(reader{s, ctx}, s.dialect, id, false)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got, exp := string(ra.state.AppendJSON(nil)), string(want[id].AppendJSON(nil)); got != exp {
+						t.Fatalf("step %d, account %s:\n got  %s\n want %s", step, id, got, exp)
+					}
+				}
+			}
+			k := 0
+			for step := range 120 {
+				switch op := next(20); {
+				case op < 12: // a batch of the marketplace's events, some repeated
+					var batch []standing.EventInput
+					for range 1 + next(6) {
+						if k > 0 && next(5) == 0 {
+							batch = append(batch, event(next(k))) // an id seen before, maybe another body
+							batch[len(batch)-1].ID = fmt.Sprint("e-", next(k))
+						} else {
+							batch = append(batch, event(k))
+							k++
+						}
+					}
+					out, err := r.ProcessEvents(ctx, batch)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for i, in := range batch {
+						if out[i].Err == nil {
+							fold(in)
+						}
+					}
+				case op < 15: // one of Standing's own events
+					in := event(k)
+					k++
+					in.Time = clock.Now()
+					in.ASN = 0 // the test's IP facts give a country only
+					if err := s.RecordEvent(ctx, in.Event); err != nil {
+						t.Fatal(err)
+					}
+					fold(in)
+				case op < 17: // the cache drops an account, or everything
+					if next(2) == 0 {
+						s.riskChanged(ids[next(len(ids))])
+					} else {
+						r.cache.reset()
+					}
+				case op < 18: // retention deletes the oldest events; their ids may come again
+					cutoff := clock.Now().Add(-5 * time.Minute)
+					if _, err := s.SweepEvents(ctx, cutoff); err != nil {
+						t.Fatal(err)
+					}
+					for id, at := range seen {
+						if at.Before(cutoff) {
+							delete(seen, id)
+						}
+					}
+				default: // a restart
+					s.Close()
+					s, r = writeBehindStore(t, dsn, clock)
+				}
+				clock.Advance(time.Duration(1+next(30)) * time.Second)
+				if step%10 == 9 {
+					check(step)
+				}
+			}
+			check(120)
+		})
+	}
+}
