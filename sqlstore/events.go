@@ -5,8 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"net/netip"
-	"slices"
 	"time"
 
 	"standing"
@@ -108,20 +108,19 @@ func attrs(v map[string]any) json.RawMessage {
 // with their rule hits, a chunk per transaction so writers are never held up for long. It
 // returns how many events it deleted.
 func (s *Store) SweepEvents(ctx context.Context, before time.Time) (int, error) {
-	if err := s.write(ctx, func(t *tx) error { return t.keepEventRowFloor() }); err != nil {
-		return 0, err
-	}
-	if err := s.saveStatesBefore(ctx, before); err != nil {
-		return 0, err
-	}
 	total := 0
 	for {
-		n, err := s.sweep(ctx, "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE occurred_at < ? LIMIT 5000)", ts(before))
+		var n int
+		err := s.write(ctx, func(t *tx) error {
+			var err error
+			n, err = t.sweepEvents(before, sweepChunk)
+			return err
+		})
 		if err != nil {
 			return total, err
 		}
 		total += n
-		if n < 5000 {
+		if n < sweepChunk {
 			break
 		}
 	}
@@ -129,51 +128,72 @@ func (s *Store) SweepEvents(ctx context.Context, before time.Time) (int, error) 
 	return total, err
 }
 
-// saveStatesBefore writes, on SQLite, the feature state of every account whose stored
-// state does not count all of its events that occurred before the time yet, so deleting
-// them (retention) does not take them out of its features. (Feature states are written
-// behind the events; see eventrows.go.)
-func (s *Store) saveStatesBefore(ctx context.Context, before time.Time) error {
-	if s.dialect != SQLite {
-		return nil
-	}
-	rows, err := s.query(ctx, `SELECT DISTINCT e.account_id FROM events e JOIN account_risk r ON r.account_id = e.account_id
-		WHERE e.occurred_at < ? AND e.rowid > r.through`, ts(before))
-	if err != nil {
-		return translate(err)
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
+// sweepChunk is how many events one transaction of SweepEvents deletes at most.
+const sweepChunk = 5000
+
+// sweepEvents deletes up to limit events that occurred before the time. On SQLite, where
+// feature states are written behind the events (eventrows.go), it first keeps the highest
+// rowid in use, and saves the state of each account whose stored state does not count its
+// events about to go yet, so deleting them does not take them out of its features. All in
+// the deleting transaction: an event stored meanwhile, however old its time, is either
+// counted or not deleted.
+func (t *tx) sweepEvents(before time.Time, limit int) (int, error) {
+	if t.s.dialect != SQLite {
+		res, err := t.exec("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE occurred_at < ? LIMIT ?)", ts(before), limit)
+		if err != nil {
+			return 0, err
 		}
-		ids = append(ids, id)
+		n, _ := res.RowsAffected()
+		return int(n), nil
+	}
+	if err := t.keepEventRowFloor(); err != nil {
+		return 0, err
+	}
+	rows, err := t.query(`SELECT e.rowid, e.account_id, COALESCE(r.through, 0) FROM events e
+		LEFT JOIN account_risk r ON r.account_id = e.account_id WHERE e.occurred_at < ? LIMIT ?`, ts(before), limit)
+	if err != nil {
+		return 0, err
+	}
+	var doomed []any
+	var lagging []string
+	seen := map[string]bool{}
+	for rows.Next() {
+		var row, through int64
+		var account sql.NullString
+		if err := rows.Scan(&row, &account, &through); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		doomed = append(doomed, row)
+		if account.Valid && row > through && !seen[account.String] {
+			seen[account.String] = true
+			lagging = append(lagging, account.String)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
+		return 0, err
 	}
-	for chunk := range slices.Chunk(ids, 500) {
-		err := s.write(ctx, func(t *tx) error {
-			for _, id := range chunk {
-				ra, err := loadRiskAccount(t, t.s.dialect, id, true)
-				if err != nil {
-					return err
-				}
-				if err := saveRiskStates(t, []any{id, string(ra.state.AppendJSON(nil)), ts(t.now), ra.through}); err != nil {
-					return err
-				}
-			}
-			t.s.riskChanged(chunk...)
-			return nil
-		})
+	for _, id := range lagging {
+		ra, err := loadRiskAccount(t, SQLite, id, true)
 		if err != nil {
-			return err
+			return 0, err
+		}
+		if err := saveRiskStates(t, []any{id, string(ra.state.AppendJSON(nil)), ts(t.now), ra.through}); err != nil {
+			return 0, err
 		}
 	}
-	return nil
+	t.s.riskChanged(lagging...)
+	n := len(doomed)
+	for len(doomed) > 0 {
+		k := min(maxRowsPerInsert*8, len(doomed))
+		k = 1 << (bits.Len(uint(k)) - 1) // a power of two, so a handful of statements are prepared
+		if _, err := t.exec("DELETE FROM events WHERE rowid IN "+valuesList(1, k, nil), doomed[:k]...); err != nil {
+			return 0, err
+		}
+		doomed = doomed[k:]
+	}
+	return n, nil
 }
 
 // Event returns one stored event with the decision taken on it; ENOTFOUND if none.
