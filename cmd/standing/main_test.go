@@ -242,6 +242,16 @@ func TestKill9KeepsAcceptedWrites(t *testing.T) {
 		}
 		ids = append(ids, r["id"].(string))
 	}
+	// A buyer's orders, decided just before the kill: its feature state is saved at its
+	// first event and then only every 16, so these live in the events alone.
+	_, buyer := call(t, "POST", base+"/v1/accounts", key, `{"role":"buyer","email":"kill-buyer@example.com"}`)
+	buyerID := buyer["id"].(string)
+	for i := 0; i < 6; i++ {
+		status, r := call(t, "POST", base+"/v1/events", key, fmt.Sprintf(`{"id":"k9-order-%d","type":"order_placed","account_id":%q,"ip":"192.0.2.7","device_id":"k9-device"}`, i, buyerID))
+		if status != 200 {
+			t.Fatalf("event = %d %v", status, r)
+		}
+	}
 	// An appeal with a document, accepted just before the kill.
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -288,6 +298,10 @@ func TestKill9KeepsAcceptedWrites(t *testing.T) {
 	}
 	if status, d := call(t, "POST", base+"/v1/check", key, `{"account_id":"`+id+`","capability":"list_products"}`); status != 200 || d["allowed"] != false {
 		t.Fatalf("check after restart = %d %v", status, d)
+	}
+	status, test := call(t, "POST", base+"/v1/rules/checkout_burst/test", key, `{"event":{"type":"page_view","account_id":"`+buyerID+`"}}`)
+	if features, _ := test["features"].(map[string]any); status != 200 || features["orders_1h"] != float64(6) {
+		t.Fatalf("the buyer's features after kill -9 = %d %v; want orders_1h 6", status, test)
 	}
 }
 
