@@ -2,9 +2,8 @@ package sqlstore
 
 import (
 	"database/sql"
-	"net/netip"
 
-	"standing/rules"
+	"standing"
 )
 
 // On SQLite the risk engine writes an account's feature state behind its events: the
@@ -84,17 +83,13 @@ func replayEvents(q querier, ra *riskAccount) error {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		ev := rules.Event{AccountID: ra.acc.ID}
+		in := standing.EventInput{Event: standing.Event{AccountID: ra.acc.ID}}
 		var row, at, asn int64
-		var ip string
-		if err := rows.Scan(&row, &ev.ID, &ev.Type, &at, &ip, &ev.DeviceID, &ev.Country, &asn); err != nil {
+		if err := rows.Scan(&row, &in.ID, &in.Type, &at, &in.IP, &in.DeviceID, &in.Country, &asn); err != nil {
 			return err
 		}
-		ev.Time, ev.ASN = fromTS(at), uint(asn)
-		if addr, err := netip.ParseAddr(ip); err == nil {
-			ev.IP = addr // an own event may keep an address the features could not use
-		}
-		ra.state.Apply(ev)
+		in.Time, in.ASN = fromTS(at), uint(asn)
+		ra.state.Apply(featureEvent(&in))
 		ra.through = row
 		ra.unsaved++
 	}

@@ -746,14 +746,9 @@ func (d *decider) loadPrior(in []standing.EventInput) error {
 
 // ruleEvent converts an accepted event for the rules package.
 func ruleEvent(in *standing.EventInput) (rules.Event, error) {
-	ev := rules.Event{ID: in.ID, Type: in.Type, AccountID: in.AccountID, Time: in.Time, DeviceID: in.DeviceID,
-		Country: in.Country, ASN: in.ASN}
-	if in.IP != "" {
-		ip, err := netip.ParseAddr(in.IP)
-		if err != nil {
-			return ev, standing.FieldErrorf(standing.EINVALID, "ip", "%q is not an IP address", in.IP)
-		}
-		ev.IP = ip
+	ev := featureEvent(in)
+	if in.IP != "" && !ev.IP.IsValid() {
+		return ev, standing.FieldErrorf(standing.EINVALID, "ip", "%q is not an IP address", in.IP)
 	}
 	if in.Values != nil {
 		ev.Attributes = in.Values
