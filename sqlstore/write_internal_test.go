@@ -11,15 +11,19 @@ import (
 	"standing/standingtest"
 )
 
+// testDSNs are the two stores the internal tests run on: a fresh SQLite file and a
+// PostgreSQL schema of the test's own.
+var testDSNs = []struct {
+	name string
+	dsn  func(t *testing.T) string
+}{
+	{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "s.db") }},
+	{"postgres", func(t *testing.T) string { return standingtest.PostgresURL(t) }},
+}
+
 // onBoth runs fn on a fresh, migrated store on SQLite and on PostgreSQL.
 func onBoth(t *testing.T, fn func(t *testing.T, s *Store)) {
-	for _, d := range []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "s.db") }},
-		{"postgres", func(t *testing.T) string { return standingtest.PostgresURL(t) }},
-	} {
+	for _, d := range testDSNs {
 		t.Run(d.name, func(t *testing.T) {
 			ctx := context.Background()
 			s, err := Open(ctx, d.dsn(t), Options{Clock: standing.NewTestClock(standingtest.Start)})

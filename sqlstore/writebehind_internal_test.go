@@ -62,13 +62,7 @@ func postEvents(t *testing.T, r *Risk, in ...standing.EventInput) {
 // and did not count the last ones when the process stopped: they are folded in again
 // when the account is read. Standing's own events, with the facts of their IP, count too.
 func TestFeaturesSurviveARestart(t *testing.T) {
-	for _, d := range []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "s.db") }},
-		{"postgres", func(t *testing.T) string { return standingtest.PostgresURL(t) }},
-	} {
+	for _, d := range testDSNs {
 		t.Run(d.name, func(t *testing.T) {
 			ctx := context.Background()
 			dsn, clock := d.dsn(t), standing.NewTestClock(standingtest.Start)
@@ -218,13 +212,7 @@ func TestUpgradeKeepsStoredStates(t *testing.T) {
 // transaction's reset, restarts, retention sweeps — each account's features are those of
 // folding every accepted event into a fresh state, in the order they were accepted.
 func TestWriteBehindAgreesWithFoldingEveryEvent(t *testing.T) {
-	for _, d := range []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "s.db") }},
-		{"postgres", func(t *testing.T) string { return standingtest.PostgresURL(t) }},
-	} {
+	for _, d := range testDSNs {
 		t.Run(d.name, func(t *testing.T) {
 			ctx := context.Background()
 			dsn, clock := d.dsn(t), standing.NewTestClock(standingtest.Start)
