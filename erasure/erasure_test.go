@@ -2,16 +2,19 @@ package erasure_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"standing"
 	"standing/app/apptest"
 	"standing/config"
+	"standing/sqlstore"
 )
 
 func backends(t *testing.T, fn func(t *testing.T, e *apptest.Env)) {
@@ -239,4 +242,69 @@ func TestWalletPreconditionLinks(t *testing.T) {
 	if _, err := config.LoadPolicy(policy); err == nil || !strings.Contains(err.Error(), "deletion.wallet_url") {
 		t.Fatalf("a javascript: wallet_url = %v, want an error naming deletion.wallet_url", err)
 	}
+}
+
+// TestErasureFindsEveryEvent: an erasure deletes all of the account's events, those the
+// by-account lookup of events holds already and the latest, which on SQLite are only in
+// the store's memory until it writes them there in bulk (sqlstore/eventindex.go); the
+// certificate counts them all, and another account's events stay, found both ways.
+func TestErasureFindsEveryEvent(t *testing.T) {
+	backends(t, func(t *testing.T, e *apptest.Env) {
+		ctx := context.Background()
+		buyer := e.CreateAccount("buyer", "events@example.com")
+		other := e.CreateAccount("buyer", "stays@example.com")
+		post := func(id, account string) {
+			e.MustAPI("POST", "/v1/events", map[string]any{"id": id, "type": "page_view", "account_id": account, "ip": "192.0.2.1"}, http.StatusOK)
+		}
+		post("ev-b1", buyer)
+		post("ev-b2", buyer)
+		post("ev-o1", other)
+		if err := e.App.Store.FlushEventIndex(ctx); err != nil {
+			t.Fatal(err)
+		}
+		post("ev-b3", buyer) // after the flush: in the tail on SQLite
+		post("ev-o2", other)
+		r := request(e, buyer, "events@example.com", false)
+		if r.Status != http.StatusAccepted {
+			t.Fatalf("request = %d %s", r.Status, r.Body)
+		}
+		var er standing.Erasure
+		r.Decode(t, &er)
+		e.Advance("24h")
+		got := e.MustAPI("GET", "/v1/erasures/"+er.ID, nil, http.StatusOK)
+		var events float64
+		for _, st := range got["certificate"].(map[string]any)["stores"].([]any) {
+			for what, n := range st.(map[string]any)["removed"].(map[string]any) {
+				if what == "events" {
+					events += n.(float64)
+				}
+				if what == "" {
+					t.Errorf("the certificate counts %v of something unnamed in %v", n, st)
+				}
+			}
+		}
+		if events != 3 {
+			t.Fatalf("the certificate counts %v events removed; want 3: %v", events, got["certificate"])
+		}
+		for _, id := range []string{"ev-b1", "ev-b3"} {
+			if r := e.API("GET", "/v1/events/"+id, nil); r.Status != http.StatusNotFound {
+				t.Errorf("event %s of the erased account = %d, want 404", id, r.Status)
+			}
+		}
+		n, _, err := e.App.Store.CountEvents(ctx, other, "", "page_view", time.Time{})
+		if err != nil || n != 2 {
+			t.Fatalf("the other account's events = %d, %v; want 2", n, err)
+		}
+		if e.App.Store.Dialect() == sqlstore.SQLite {
+			db, err := sql.Open("sqlite", filepath.Join(e.App.Config.DataDir, "standing.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var left int
+			if err := db.QueryRow("SELECT COUNT(*) FROM event_accounts WHERE account_id = ?", buyer).Scan(&left); err != nil || left != 0 {
+				t.Fatalf("event_accounts entries of the erased account = %d, %v; want 0", left, err)
+			}
+		}
+	})
 }

@@ -302,12 +302,27 @@ type ErasureStep struct {
 }
 
 // eraseStmt is one statement of a step. Its query has one parameter, the batch id, and
-// returns the account id of each row it changed; count names what it counts.
+// returns the account id of each row it changed; count names what it counts, or is empty
+// for a statement whose rows the certificate does not list.
 type eraseStmt struct {
 	count, query string
 }
 
 const inBatch = "(SELECT account_id FROM erasure_batch WHERE batch_id = ?)"
+
+// eraseEventsStmts deletes the batch's events. SQLite finds them through event_accounts
+// (eraseSteps first puts the accounts' tail there) and deletes those entries too, without
+// counting them: they are the events' index, not more data.
+func (s *Store) eraseEventsStmts() []eraseStmt {
+	if s.dialect != SQLite {
+		return []eraseStmt{{"events", "DELETE FROM events WHERE account_id IN " + inBatch + " RETURNING account_id"}}
+	}
+	const batch = "(SELECT account_id FROM erasure_batch WHERE batch_id = ?1)"
+	return []eraseStmt{
+		{"events", "DELETE FROM events WHERE rowid IN (SELECT x.row FROM event_accounts x WHERE x.account_id IN " + batch + ") AND account_id IN " + batch + " RETURNING account_id"},
+		{"", "DELETE FROM event_accounts WHERE account_id IN " + batch + " RETURNING account_id"},
+	}
+}
 
 // ErasureSteps lists the database steps of an erasure, in order; the profile comes last.
 func (s *Store) ErasureSteps() []ErasureStep {
@@ -320,9 +335,7 @@ func (s *Store) ErasureSteps() []ErasureStep {
 			{"mails", "DELETE FROM mails WHERE account_id IN " + inBatch + " RETURNING account_id"},
 			{"mails", `DELETE FROM mails WHERE to_addr IN (SELECT email FROM erasure_batch WHERE batch_id = ?) RETURNING to_addr`},
 		}},
-		{"events", "database: events (IPs, devices, attributes)", []eraseStmt{
-			{"events", "DELETE FROM events WHERE account_id IN " + inBatch + " RETURNING account_id"},
-		}},
+		{"events", "database: events (IPs, devices, attributes)", s.eraseEventsStmts()},
 		{"appeals", "database: appeal statements, messages and evidence records", []eraseStmt{
 			{"appeal_messages", `DELETE FROM appeal_messages WHERE appeal_id IN (SELECT id FROM appeals WHERE account_id IN ` + inBatch + `) RETURNING appeal_id`},
 			{"appeal_votes_notes", `UPDATE appeal_votes SET note = '' WHERE appeal_id IN (SELECT id FROM appeals WHERE account_id IN ` + inBatch + `) RETURNING appeal_id`},
@@ -474,7 +487,9 @@ func (s *Store) EraseBatch(ctx context.Context, work []ErasureWork, steps []Eras
 			for i, step := range steps {
 				counts[a.ID][i] = map[string]int{}
 				for _, st := range step.stmts {
-					counts[a.ID][i][st.count] = 0
+					if st.count != "" { // an uncounted statement (eraseEventsStmts)
+						counts[a.ID][i][st.count] = 0
+					}
 				}
 			}
 		}
@@ -512,8 +527,10 @@ func (s *Store) EraseBatch(ctx context.Context, work []ErasureWork, steps []Eras
 		return err
 	})
 	if err == nil {
-		// The risk engine keeps features of busy accounts in memory; they go too.
+		// The risk engine keeps features of busy accounts in memory; they go too, and so
+		// do their tail events (eraseSteps indexed and erased them).
 		s.riskChanged(erasedIDs...)
+		s.tail.drop(erasedIDs)
 	}
 	return erased, err
 }
@@ -527,6 +544,15 @@ func (t *tx) eraseSteps(batch string, steps []ErasureStep, counts map[string][]m
 	}
 	if err := t.keepEventRowFloor(); err != nil { // the batch's events may be the newest
 		return err
+	}
+	if t.s.dialect == SQLite {
+		accounts := make([]string, 0, len(counts))
+		for id := range counts {
+			accounts = append(accounts, id)
+		}
+		if err := t.indexTailOf(accounts); err != nil {
+			return err
+		}
 	}
 	for i, step := range steps {
 		for _, st := range step.stmts {
@@ -544,7 +570,7 @@ func (t *tx) eraseSteps(batch string, steps []ErasureStep, counts map[string][]m
 				if _, ok := counts[id]; !ok {
 					id = owner[key.String]
 				}
-				if c, ok := counts[id]; ok {
+				if c, ok := counts[id]; ok && st.count != "" {
 					c[i][st.count]++
 				}
 			}

@@ -23,6 +23,11 @@ import (
 // nextEventRow returns the rowid for the next event the transaction stores on SQLite.
 func (t *tx) nextEventRow() (int64, error) {
 	if t.lastEventRow == 0 {
+		// The tail is read from the events before this transaction stores one, or the
+		// event would be in it twice: read, and added by indexLater.
+		if err := t.s.tail.ensure(t); err != nil {
+			return 0, err
+		}
 		var n sql.NullInt64
 		if err := t.queryRow("SELECT MAX(rowid) FROM events").Scan(&n); err != nil {
 			return 0, err
@@ -75,23 +80,21 @@ func (t *tx) keepEventRowFloor() error {
 // replayEvents folds into ra's feature state the account's stored events after the ones
 // it counts (ra.through), in the order they were stored. It runs on SQLite only:
 // PostgreSQL writes every state with its event.
-func replayEvents(q querier, ra *riskAccount) error {
-	rows, err := q.query(`SELECT rowid, id, type, occurred_at, ip, device_id, country, asn FROM events
-		WHERE account_id = ? AND rowid > ? ORDER BY rowid`, ra.acc.ID, ra.through)
-	if err != nil {
+func replayEvents(q querier, s *Store, ra *riskAccount) error {
+	rows, err := accountEventRows(q, s, ra.acc.ID, "row > ?", []any{ra.through}, func(ev tailEvent) bool { return ev.row > ra.through })
+	if err != nil || len(rows) == 0 {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
+	return fetchAccountEvents(q, ra.acc.ID, rows, "rowid, id, type, occurred_at, ip, device_id, country, asn", func(r *sql.Rows) error {
 		in := standing.EventInput{Event: standing.Event{AccountID: ra.acc.ID}}
 		var row, at, asn int64
-		if err := rows.Scan(&row, &in.ID, &in.Type, &at, &in.IP, &in.DeviceID, &in.Country, &asn); err != nil {
+		if err := r.Scan(&row, &in.ID, &in.Type, &at, &in.IP, &in.DeviceID, &in.Country, &asn); err != nil {
 			return err
 		}
 		in.Time, in.ASN = fromTS(at), uint(asn)
 		ra.state.Apply(featureEvent(&in))
 		ra.through = row
 		ra.unsaved++
-	}
-	return rows.Err()
+		return nil
+	})
 }

@@ -23,9 +23,10 @@ func (t *tx) recordEvent(in *standing.EventInput) (bool, error) {
 		in.Country, int64(in.ASN), in.IPFlags.Bits()}
 	query := `INSERT INTO events (id, account_id, type, occurred_at, received_at, ip, device_id, attributes, country, asn, ip_flags)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+	var row int64
 	if t.s.dialect == SQLite {
-		row, err := t.nextEventRow()
-		if err != nil {
+		var err error
+		if row, err = t.nextEventRow(); err != nil {
 			return false, err
 		}
 		args = append([]any{row}, args...)
@@ -37,6 +38,11 @@ func (t *tx) recordEvent(in *standing.EventInput) (bool, error) {
 		return false, err
 	}
 	n, _ := res.RowsAffected()
+	if n == 1 {
+		if err := t.indexLater(in.AccountID, row, in.Type, ts(in.Time)); err != nil {
+			return false, err
+		}
+	}
 	return n == 1, nil
 }
 
@@ -71,7 +77,10 @@ func (t *tx) recordOwnEvent(e standing.Event) error {
 // RecordEvent stores one event on its own (a sign-in failure, say) and folds an account's
 // event into its risk features.
 func (s *Store) RecordEvent(ctx context.Context, e standing.Event) error {
-	return s.write(ctx, func(t *tx) error { return t.recordOwnEvent(e) })
+	if err := s.write(ctx, func(t *tx) error { return t.recordOwnEvent(e) }); err != nil {
+		return err
+	}
+	return s.flushEventIndex(ctx, false)
 }
 
 // CountEvents counts events of a type since a time, for an account (accountID not empty)
@@ -80,7 +89,9 @@ func (s *Store) CountEvents(ctx context.Context, accountID, ip, typ string, sinc
 	var n int
 	var last *int64
 	var err error
-	if accountID != "" {
+	if accountID != "" && s.dialect == SQLite {
+		n, last, err = s.countAccountEvents(ctx, accountID, typ, since)
+	} else if accountID != "" {
 		err = s.queryRow(ctx, "SELECT COUNT(*), MAX(occurred_at) FROM events WHERE account_id = ? AND type = ? AND occurred_at > ?", accountID, typ, ts(since)).Scan(&n, &last)
 	} else {
 		if typ != standing.EventLoginFailed {
@@ -94,6 +105,35 @@ func (s *Store) CountEvents(ctx context.Context, accountID, ip, typ string, sinc
 		lastAt = fromTS(*last)
 	}
 	return n, lastAt, translate(err)
+}
+
+// countAccountEvents counts an account's events of a type since a time on SQLite, through
+// event_accounts and the tail (eventindex.go).
+func (s *Store) countAccountEvents(ctx context.Context, accountID, typ string, since time.Time) (int, *int64, error) {
+	q := reader{s, ctx}
+	after := ts(since)
+	rows, err := accountEventRows(q, s, accountID, "type = ? AND occurred_at > ?", []any{typ, after},
+		func(ev tailEvent) bool { return ev.typ == typ && ev.at > after })
+	if err != nil || len(rows) == 0 {
+		return 0, nil, err
+	}
+	n, last := 0, int64(0)
+	err = fetchAccountEvents(q, accountID, rows, "type, occurred_at", func(r *sql.Rows) error {
+		var t string
+		var at int64
+		if err := r.Scan(&t, &at); err != nil {
+			return err
+		}
+		if t == typ && at > after {
+			n++
+			last = max(last, at)
+		}
+		return nil
+	})
+	if err != nil || n == 0 {
+		return 0, nil, err
+	}
+	return n, &last, nil
 }
 
 func attrs(v map[string]any) json.RawMessage {
@@ -149,22 +189,26 @@ func (t *tx) sweepEvents(before time.Time, limit int) (int, error) {
 	if err := t.keepEventRowFloor(); err != nil {
 		return 0, err
 	}
-	rows, err := t.query(`SELECT e.rowid, e.account_id, COALESCE(r.through, 0) FROM events e
+	rows, err := t.query(`SELECT e.rowid, e.account_id, e.type, e.occurred_at, COALESCE(r.through, 0) FROM events e
 		LEFT JOIN account_risk r ON r.account_id = e.account_id WHERE e.occurred_at < ? LIMIT ?`, ts(before), limit)
 	if err != nil {
 		return 0, err
 	}
-	var doomed []any
+	var doomed, entries []any // events rows; their event_accounts keys
 	var lagging []string
 	seen := map[string]bool{}
 	for rows.Next() {
-		var row, through int64
+		var row, at, through int64
 		var account sql.NullString
-		if err := rows.Scan(&row, &account, &through); err != nil {
+		var typ string
+		if err := rows.Scan(&row, &account, &typ, &at, &through); err != nil {
 			rows.Close()
 			return 0, err
 		}
 		doomed = append(doomed, row)
+		if account.Valid {
+			entries = append(entries, account.String, typ, at, row)
+		}
 		if account.Valid && row > through && !seen[account.String] {
 			seen[account.String] = true
 			lagging = append(lagging, account.String)
@@ -175,7 +219,7 @@ func (t *tx) sweepEvents(before time.Time, limit int) (int, error) {
 		return 0, err
 	}
 	for _, id := range lagging {
-		ra, err := loadRiskAccount(t, SQLite, id, true)
+		ra, err := loadRiskAccount(t, t.s, id, true, true)
 		if err != nil {
 			return 0, err
 		}
@@ -192,6 +236,14 @@ func (t *tx) sweepEvents(before time.Time, limit int) (int, error) {
 			return 0, err
 		}
 		doomed = doomed[k:]
+	}
+	for len(entries) > 0 {
+		k := min(maxRowsPerInsert, len(entries)/4)
+		k = 1 << (bits.Len(uint(k)) - 1)
+		if _, err := t.exec("DELETE FROM event_accounts WHERE (account_id, type, occurred_at, row) IN (VALUES "+valuesList(k, 4, nil)+")", entries[:4*k]...); err != nil {
+			return 0, err
+		}
+		entries = entries[4*k:]
 	}
 	return n, nil
 }

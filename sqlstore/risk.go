@@ -252,7 +252,11 @@ func (r *Risk) ProcessEvents(ctx context.Context, in []standing.EventInput) ([]s
 		return nil, nil
 	}
 	if !r.combine {
-		return r.processRetrying(ctx, in)
+		out, err := r.processRetrying(ctx, in)
+		if err == nil {
+			r.flushEventIndex(false)
+		}
+		return out, err
 	}
 	p := &pendingEvents{in: in, done: make(chan struct{})}
 	r.qmu.Lock()
@@ -308,6 +312,7 @@ func (r *Risk) drain() {
 		r.qmu.Unlock()
 		if len(batch) > 0 {
 			r.runCombined(batch, n)
+			r.flushEventIndex(false)
 			continue
 		}
 		idle.Reset(drainLinger)
@@ -316,6 +321,7 @@ func (r *Risk) drain() {
 			continue
 		case <-idle.C:
 		}
+		r.flushEventIndex(true)
 		r.qmu.Lock()
 		if len(r.queue) == 0 {
 			r.writing = false
@@ -324,6 +330,16 @@ func (r *Risk) drain() {
 			return
 		}
 		r.qmu.Unlock()
+	}
+}
+
+// flushEventIndex moves the tail of the events into event_accounts (eventindex.go) when it
+// is due, or with idle whenever it holds any.
+func (r *Risk) flushEventIndex(idle bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := r.s.flushEventIndex(ctx, idle); err != nil && r.log != nil {
+		r.log.Error("index events by account", "err", err)
 	}
 }
 
@@ -503,8 +519,11 @@ const riskAccountQuery = `SELECT a.id, a.role, a.lifecycle, a.country, a.phone, 
 	FROM accounts a LEFT JOIN account_risk r ON r.account_id = a.id WHERE a.id = ?`
 
 // loadRiskAccount reads an account with its feature state and ledger counts. lock locks
-// the account's row on PostgreSQL, so concurrent events of one account queue up.
-func loadRiskAccount(q querier, dialect Dialect, id string, lock bool) (*riskAccount, error) {
+// the account's row on PostgreSQL, so concurrent events of one account queue up; replay
+// folds in, on SQLite, the account's events its stored state does not count yet (all but
+// a caller that drops the state want it).
+func loadRiskAccount(q querier, s *Store, id string, lock, replay bool) (*riskAccount, error) {
+	dialect := s.dialect
 	if lock && dialect == Postgres {
 		// Lock first, read after: in READ COMMITTED a statement that waited for a row lock
 		// sees the locked row's new version but the rest of the snapshot it started with,
@@ -539,8 +558,8 @@ func loadRiskAccount(q querier, dialect Dialect, id string, lock bool) (*riskAcc
 			return nil, fmt.Errorf("feature state of %s: %w", id, err)
 		}
 	}
-	if dialect == SQLite {
-		if err := replayEvents(q, ra); err != nil {
+	if dialect == SQLite && replay {
+		if err := replayEvents(q, s, ra); err != nil {
 			return nil, fmt.Errorf("events of %s after its stored features: %w", id, err)
 		}
 	}
@@ -557,7 +576,7 @@ func (d *decider) account(id string) (*riskAccount, error) {
 		d.accounts[id] = ra
 		return ra, nil
 	}
-	ra, err := loadRiskAccount(d.t, d.t.s.dialect, id, true)
+	ra, err := loadRiskAccount(d.t, d.t.s, id, true, true)
 	if err != nil {
 		return nil, err
 	}
@@ -619,7 +638,7 @@ func saveRiskStates(t *tx, states []any) error {
 func (t *tx) foldEvent(in *standing.EventInput) error {
 	// On SQLite reading the account folds in its stored events the state does not count
 	// yet, this one among them.
-	ra, err := loadRiskAccount(t, t.s.dialect, in.AccountID, true)
+	ra, err := loadRiskAccount(t, t.s, in.AccountID, true, true)
 	if err != nil {
 		return err
 	}
@@ -968,6 +987,9 @@ func (d *decider) finish(pe *pending) (*standing.EventDecision, error) {
 		}
 		d.events = append(d.events, row)
 		ra.through = row
+		if err := t.indexLater(ra.acc.ID, row, in.Type, ts(in.Time)); err != nil {
+			return nil, err
+		}
 	}
 	d.events = append(d.events, in.ID, ra.acc.ID, in.Type, ts(in.Time), ts(t.now), in.IP, in.DeviceID, attrs, in.Country, int64(in.ASN),
 		in.IPFlags.Bits(), string(result))

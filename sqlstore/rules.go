@@ -279,7 +279,7 @@ func (r *Risk) TestRule(ctx context.Context, rule rules.Rule, sample standing.Ev
 	ra := &riskAccount{acc: standing.Account{ID: sample.AccountID, Role: standing.RoleBuyer, Lifecycle: standing.LifecycleActive, CreatedAt: r.s.clock.Now()}}
 	linked, flagged := 0, 0
 	if sample.AccountID != "" {
-		loaded, err := loadRiskAccount(q, r.s.dialect, sample.AccountID, false)
+		loaded, err := loadRiskAccount(q, r.s, sample.AccountID, false, true)
 		if err != nil {
 			return rules.TestResult{}, err
 		}
@@ -410,7 +410,7 @@ scan:
 		}
 		afterAccount = ids[len(ids)-1]
 		for _, id := range ids {
-			events, err := accountEvents(q, id, since, until)
+			events, err := accountEvents(q, r.s, id, since, until)
 			if err != nil {
 				return out, translate(err)
 			}
@@ -421,7 +421,7 @@ scan:
 				return out, translate(err)
 			}
 			cur, curFired = nil, false
-			loaded, err := loadRiskAccount(q, r.s.dialect, id, false)
+			loaded, err := loadRiskAccount(q, r.s, id, false, false)
 			if standing.ErrorCode(err) == standing.ENOTFOUND {
 				continue
 			} else if err != nil {
@@ -499,23 +499,46 @@ func pageOfAccounts(q querier, after string) ([]string, error) {
 }
 
 // accountEvents returns an account's stored events in the window, in time order.
-func accountEvents(q querier, accountID string, since, until time.Time) ([]standing.EventInput, error) {
-	rows, err := q.query(`SELECT id, type, occurred_at, ip, device_id, attributes, country, asn, ip_flags FROM events
-		WHERE account_id = ? AND occurred_at >= ? AND occurred_at < ?`, accountID, ts(since), ts(until))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
+func accountEvents(q querier, s *Store, accountID string, since, until time.Time) ([]standing.EventInput, error) {
+	const cols = "id, type, occurred_at, ip, device_id, attributes, country, asn, ip_flags"
 	var out []standing.EventInput
-	for rows.Next() {
+	scan := func(rows *sql.Rows) error {
 		in := standing.EventInput{}
 		var at, asn, flags int64
 		var attrs string
 		if err := rows.Scan(&in.ID, &in.Type, &at, &in.IP, &in.DeviceID, &attrs, &in.Country, &asn, &flags); err != nil {
-			return nil, err
+			return err
 		}
 		in.AccountID, in.Time, in.ASN, in.IPFlags, in.Attributes = accountID, fromTS(at), uint(asn), standing.IPFlagsFromBits(flags), json.RawMessage(attrs)
-		out = append(out, in)
+		if !in.Time.Before(since) && in.Time.Before(until) {
+			out = append(out, in)
+		}
+		return nil
+	}
+	if s.dialect == SQLite {
+		from, to := ts(since), ts(until)
+		rows, err := accountEventRows(q, s, accountID, "occurred_at >= ? AND occurred_at < ?", []any{from, to},
+			func(ev tailEvent) bool { return ev.at >= from && ev.at < to })
+		if err != nil {
+			return nil, err
+		}
+		if err := fetchAccountEvents(q, accountID, rows, cols, scan); err != nil {
+			return nil, err
+		}
+	} else {
+		rows, err := q.query(`SELECT `+cols+` FROM events WHERE account_id = ? AND occurred_at >= ? AND occurred_at < ?`, accountID, ts(since), ts(until))
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return nil, err
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].Time.Equal(out[j].Time) {
@@ -523,5 +546,5 @@ func accountEvents(q querier, accountID string, since, until time.Time) ([]stand
 		}
 		return out[i].ID < out[j].ID
 	})
-	return out, rows.Err()
+	return out, nil
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"path/filepath"
@@ -27,6 +28,9 @@ func writeBehindStore(t *testing.T, dsn string, clock standing.Clock) (*Store, *
 	if _, err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// Events move from the tail into event_accounts every few (SQLite; eventindex.go), so
+	// the tests read accounts whose events are in both.
+	s.tail.flushAt = 5
 	countries := map[string]string{"192.0.2.1": "DE", "192.0.2.2": "BR", "192.0.2.3": "FR", "192.0.2.4": "JP"}
 	r := NewRisk(s, RiskOptions{IPFacts: func(in *standing.EventInput, ip netip.Addr) { in.Country = countries[ip.String()] }})
 	return s, r
@@ -205,6 +209,43 @@ func TestUpgradeKeepsStoredStates(t *testing.T) {
 	if got := featuresOf(t, r, acc.ID, standingtest.Start)["events_total"]; got != int64(want) && got != want {
 		t.Fatalf("events_total = %v after the upgrade; want %d", got, want)
 	}
+	// Migration 10 indexed the stored events by account (event_accounts): they are found
+	// by account, though none is in the tail.
+	if n, _, err := s.CountEvents(ctx, acc.ID, "", standing.EventLoginSucceeded, time.Time{}); err != nil || n != rules.MaxRemembered+16 {
+		t.Fatalf("events counted by account after the upgrade = %d, %v; want %d", n, err, rules.MaxRemembered+16)
+	}
+}
+
+// TestEventTailForgetsWhatDidNotCommit: the events of a transaction that rolls back leave
+// the tail (SQLite), so neither a count nor a replay finds them, and a later event that
+// gets the same row is the other account's alone.
+func TestEventTailForgetsWhatDidNotCommit(t *testing.T) {
+	ctx := context.Background()
+	clock := standing.NewTestClock(standingtest.Start)
+	s, _ := writeBehindStore(t, filepath.Join(t.TempDir(), "s.db"), clock)
+	a := standingtest.MustCreateAccount(t, s, standing.RoleBuyer, "rolledback@example.com")
+	b := standingtest.MustCreateAccount(t, s, standing.RoleBuyer, "committed@example.com")
+	failed := errors.New("the transaction fails")
+	err := s.write(ctx, func(t *tx) error {
+		if err := t.recordOwnEvent(standing.Event{AccountID: a.ID, Type: standing.EventLoginFailed, IP: "192.0.2.1"}); err != nil {
+			return err
+		}
+		return failed
+	})
+	if !errors.Is(err, failed) {
+		t.Fatalf("write = %v", err)
+	}
+	if tail, err := s.tail.of(reader{s, ctx}, a.ID); err != nil || len(tail) != 0 {
+		t.Fatalf("the tail of %s after the rollback = %v, %v; want nothing", a.ID, tail, err)
+	}
+	if err := s.RecordEvent(ctx, standing.Event{AccountID: b.ID, Type: standing.EventLoginFailed, IP: "192.0.2.2"}); err != nil {
+		t.Fatal(err)
+	}
+	for acc, want := range map[string]int{a.ID: 0, b.ID: 1} {
+		if n, _, err := s.CountEvents(ctx, acc, "", standing.EventLoginFailed, time.Time{}); err != nil || n != want {
+			t.Errorf("failed sign-ins of %s = %d, %v; want %d", acc, n, err, want)
+		}
+	}
 }
 
 // TestWriteBehindAgreesWithFoldingEveryEvent: whatever happens between events — batches
@@ -225,7 +266,7 @@ func TestWriteBehindAgreesWithFoldingEveryEvent(t *testing.T) {
 				ids = append(ids, acc.ID)
 				want[acc.ID] = &rules.FeatureState{}
 			}
-			seen := map[string]time.Time{} // accepted ids and their events' times
+			seen := map[string]standing.EventInput{} // the accepted events by id
 			types := []string{standing.EventLoginSucceeded, standing.EventOrderPlaced, standing.EventPaymentDeclined,
 				standing.EventProfileChanged, standing.EventLoginFailed, "page_view"}
 			rng := uint64(42)
@@ -241,19 +282,32 @@ func TestWriteBehindAgreesWithFoldingEveryEvent(t *testing.T) {
 			}
 			fold := func(in standing.EventInput) {
 				if _, ok := seen[in.ID]; !ok {
-					seen[in.ID] = in.Time
+					seen[in.ID] = in
 					want[in.AccountID].Apply(featureEvent(&in))
 				}
 			}
 			check := func(step int) {
 				t.Helper()
 				for _, id := range ids {
-					ra, err := loadRiskAccount(reader{s, ctx}, s.dialect, id, false)
+					ra, err := loadRiskAccount(reader{s, ctx}, s, id, false, true)
 					if err != nil {
 						t.Fatal(err)
 					}
 					if got, exp := string(ra.state.AppendJSON(nil)), string(want[id].AppendJSON(nil)); got != exp {
 						t.Fatalf("step %d, account %s:\n got  %s\n want %s", step, id, got, exp)
+					}
+					// Counting by account (sign-in limits) finds the same events.
+					since := clock.Now().Add(-8 * time.Minute)
+					for _, typ := range types {
+						exp := 0
+						for _, in := range seen {
+							if in.AccountID == id && in.Type == typ && in.Time.After(since) {
+								exp++
+							}
+						}
+						if got, _, err := s.CountEvents(ctx, id, "", typ, since); err != nil || got != exp {
+							t.Fatalf("step %d, account %s: %d %s events since %s, %v; want %d", step, id, got, typ, since, err, exp)
+						}
 					}
 				}
 			}
@@ -300,12 +354,13 @@ func TestWriteBehindAgreesWithFoldingEveryEvent(t *testing.T) {
 					if _, err := s.SweepEvents(ctx, cutoff); err != nil {
 						t.Fatal(err)
 					}
-					for id, at := range seen {
-						if at.Before(cutoff) {
+					for id, in := range seen {
+						if in.Time.Before(cutoff) {
 							delete(seen, id)
 						}
 					}
-				default: // a restart
+				default: // a restart, after a clean stop or as if the process had been killed
+					s.tail.keepAtClose = next(2) == 0
 					s.Close()
 					s, r = writeBehindStore(t, dsn, clock)
 				}

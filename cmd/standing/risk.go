@@ -290,6 +290,7 @@ func runBenchEvents(ctx context.Context, fs *flag.FlagSet, args []string, stdout
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "how long each phase runs")
 	fs.IntVar(&o.ExtraRules, "extra-rules", 50, "rules added to the default pack")
 	fs.StringVar(&o.DatabaseURL, "database-url", "", "postgres://… to bench on PostgreSQL; empty: SQLite in a temporary folder")
+	phases := fs.String("phases", "single,batch", "the measured phases to run, in order: single, batch or both")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured phases to this file")
 	scale := fs.Bool("scale", false, "compare latency on an empty store with a large one (see --scale-accounts, --scale-events)")
 	so := bench.ScaleOptions{}
@@ -297,6 +298,12 @@ func runBenchEvents(ctx context.Context, fs *flag.FlagSet, args []string, stdout
 	fs.IntVar(&so.Events, "scale-events", 10_000_000, "stored events of the large store (--scale)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	for _, p := range strings.Split(*phases, ",") {
+		if p = strings.TrimSpace(p); p != "single" && p != "batch" {
+			return fmt.Errorf("--phases: unknown phase %q (want single, batch or both, comma-separated)", p)
+		}
+		o.Phases = append(o.Phases, p)
 	}
 	if *scale {
 		so.Concurrency, so.Duration, so.ExtraRules = o.Concurrency, o.Duration, o.ExtraRules
