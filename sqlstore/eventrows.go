@@ -28,15 +28,21 @@ func (t *tx) nextEventRow() (int64, error) {
 		if err := t.s.tail.ensure(t); err != nil {
 			return 0, err
 		}
-		var n sql.NullInt64
-		if err := t.queryRow("SELECT MAX(rowid) FROM events").Scan(&n); err != nil {
-			return 0, err
+		// The last rowid a committed transaction used, kept by the store (Store.write),
+		// saves a query per transaction; unknown at first and after raw SQL (ExecRaw).
+		last := t.s.lastEventRow.Load()
+		if last == 0 {
+			var n sql.NullInt64
+			if err := t.queryRow("SELECT MAX(rowid) FROM events").Scan(&n); err != nil {
+				return 0, err
+			}
+			last = n.Int64
 		}
 		floor, err := t.eventRowFloor()
 		if err != nil {
 			return 0, err
 		}
-		t.lastEventRow = max(n.Int64, floor)
+		t.lastEventRow = max(last, floor)
 	}
 	t.lastEventRow++
 	return t.lastEventRow, nil

@@ -76,6 +76,9 @@ type Store struct {
 	// flushMu serializes moving them there.
 	tail    eventTail
 	flushMu sync.Mutex
+	// lastEventRow is, on SQLite, the highest events rowid a committed transaction used
+	// (nextEventRow), or 0 when unknown.
+	lastEventRow atomic.Int64
 }
 
 type stmtKey struct {
@@ -386,6 +389,12 @@ func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
 	if err := t.notifyChanges(); err != nil {
 		return translate(err)
 	}
+	if t.lastEventRow > s.lastEventRow.Load() {
+		// Before the commit, while the transaction holds the only write connection: the
+		// next transaction may begin the moment it commits. Should the commit fail, the
+		// rows are free but never used again, which is allowed.
+		s.lastEventRow.Store(t.lastEventRow)
+	}
 	if err := sqlTx.Commit(); err != nil {
 		return translate(err)
 	}
@@ -555,5 +564,6 @@ func boolInt(b bool) int {
 // repairs; it bypasses the audit chain, which is the point when a test tampers with it.
 func (s *Store) ExecRaw(ctx context.Context, query string, args ...any) error {
 	_, err := s.w.ExecContext(ctx, s.q(query), args...)
+	s.lastEventRow.Store(0) // it may have stored events
 	return err
 }

@@ -373,3 +373,55 @@ func TestWriteBehindAgreesWithFoldingEveryEvent(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentWritersShareTheRows: the marketplace's batches (through the combining
+// writer) and Standing's own events, stored at once from many goroutines while the tail is
+// flushed every few events, all get rows of their own — the rowid the store remembers
+// between transactions never hands one out twice — and each is counted once by account.
+func TestConcurrentWritersShareTheRows(t *testing.T) {
+	ctx := context.Background()
+	clock := standing.NewTestClock(standingtest.Start)
+	s, _ := writeBehindStore(t, filepath.Join(t.TempDir(), "s.db"), clock)
+	r := NewRisk(s, RiskOptions{Combine: true})
+	acc := standingtest.MustCreateAccount(t, s, standing.RoleBuyer, "busy@example.com")
+	const writers, each = 8, 25
+	errs := make(chan error, 2*writers)
+	for w := range writers {
+		go func() {
+			var err error
+			for i := range each {
+				in := standing.EventInput{Event: standing.Event{ID: fmt.Sprintf("m-%d-%d", w, i), AccountID: acc.ID, Type: "page_view", Time: clock.Now()}}
+				var out []standing.EventResult
+				if out, err = r.ProcessEvents(ctx, []standing.EventInput{in}); err == nil && out[0].Err != nil {
+					err = out[0].Err
+				}
+				if err != nil {
+					break
+				}
+			}
+			errs <- err
+		}()
+		go func() {
+			var err error
+			for range each {
+				if err = s.RecordEvent(ctx, standing.Event{AccountID: acc.ID, Type: standing.EventLoginFailed, IP: "192.0.2.1"}); err != nil {
+					break
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 2 * writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for typ, want := range map[string]int{"page_view": writers * each, standing.EventLoginFailed: writers * each} {
+		if n, _, err := s.CountEvents(ctx, acc.ID, "", typ, time.Time{}); err != nil || n != want {
+			t.Errorf("%s events = %d, %v; want %d", typ, n, err, want)
+		}
+	}
+	if got := featuresOf(t, r, acc.ID, clock.Now())["events_total"]; fmt.Sprint(got) != fmt.Sprint(2*writers*each+1) {
+		t.Errorf("events_total = %v; want %d (and the sample)", got, 2*writers*each+1)
+	}
+}
