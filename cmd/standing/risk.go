@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"text/tabwriter"
@@ -292,6 +293,7 @@ func runBenchEvents(ctx context.Context, fs *flag.FlagSet, args []string, stdout
 	fs.StringVar(&o.DatabaseURL, "database-url", "", "postgres://… to bench on PostgreSQL; empty: SQLite in a temporary folder")
 	phases := fs.String("phases", "single,batch", "the measured phases to run, in order: single, batch or both")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured phases to this file")
+	memProfile := fs.String("memprofile", "", "write the allocations of the measured phases (pprof alloc_space) to this file")
 	scale := fs.Bool("scale", false, "compare latency on an empty store with a large one (see --scale-accounts, --scale-events)")
 	so := bench.ScaleOptions{}
 	fs.IntVar(&so.Accounts, "scale-accounts", 1_000_000, "accounts of the large store (--scale)")
@@ -309,13 +311,14 @@ func runBenchEvents(ctx context.Context, fs *flag.FlagSet, args []string, stdout
 		so.Concurrency, so.Duration, so.ExtraRules = o.Concurrency, o.Duration, o.ExtraRules
 		return bench.Scale(ctx, so, stdout)
 	}
+	var profiles []func(start bool)
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		o.Profile = func(start bool) {
+		profiles = append(profiles, func(start bool) {
 			if start {
 				if err := pprof.StartCPUProfile(f); err != nil {
 					fmt.Fprintf(os.Stderr, "standing: cpu profile: %v\n", err)
@@ -323,6 +326,33 @@ func runBenchEvents(ctx context.Context, fs *flag.FlagSet, args []string, stdout
 				return
 			}
 			pprof.StopCPUProfile()
+		})
+	}
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		// The profile counts allocations since the start; the setup's are subtracted by
+		// taking a base: pprof -base. Simpler here: sample every allocation from the
+		// measured phases on, and write the profile at their end.
+		profiles = append(profiles, func(start bool) {
+			if start {
+				runtime.MemProfileRate = 64 << 10
+				return
+			}
+			runtime.GC()
+			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+				fmt.Fprintf(os.Stderr, "standing: memory profile: %v\n", err)
+			}
+		})
+	}
+	if len(profiles) > 0 {
+		o.Profile = func(start bool) {
+			for _, p := range profiles {
+				p(start)
+			}
 		}
 	}
 	return bench.Events(ctx, o, stdout)
