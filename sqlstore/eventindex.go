@@ -45,10 +45,8 @@ type eventTail struct {
 	indexed int64 // every events row up to it has its event_accounts entry
 	byAcct  map[string][]tailEvent
 	n       int
-	// flushAt is flushEventsAt but in tests, and keepAtClose leaves the tail unflushed at
-	// Close, as a killed process would (tests).
-	flushAt     int
-	keepAtClose bool
+	// flushAt is flushEventsAt but in tests.
+	flushAt int
 }
 
 // tailKey names one tail entry a transaction added, to forget it if it does not commit.

@@ -76,6 +76,9 @@ type Store struct {
 	// flushMu serializes moving them there.
 	tail    eventTail
 	flushMu sync.Mutex
+	// closeAsIfKilled makes Close leave what a clean stop writes (the event tail, lagging
+	// feature states) unwritten, as a killed process would: for tests.
+	closeAsIfKilled bool
 	// lastEventRow is, on SQLite, the highest events rowid a committed transaction used
 	// (nextEventRow), or 0 when unknown.
 	lastEventRow atomic.Int64
@@ -206,7 +209,7 @@ func (s *Store) Policy() *standing.Policy { return s.policy() }
 
 // Close closes the database.
 func (s *Store) Close() error {
-	if s.dialect == SQLite && !s.tail.keepAtClose {
+	if s.dialect == SQLite && !s.closeAsIfKilled {
 		// Best effort: what stays in the tail is read again from the events at the next start.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		_ = s.flushEventIndex(ctx, true)

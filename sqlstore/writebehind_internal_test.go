@@ -62,9 +62,10 @@ func postEvents(t *testing.T, r *Risk, in ...standing.EventInput) {
 }
 
 // TestFeaturesSurviveARestart: an account's features are the same after the process
-// stops and starts again, though on SQLite its stored state is written behind its events
-// and did not count the last ones when the process stopped: they are folded in again
-// when the account is read. Standing's own events, with the facts of their IP, count too.
+// is killed and starts again, though on SQLite its stored state is written behind its
+// events and did not count the last ones when the process stopped: they are folded in
+// again when the account is read. Standing's own events, with the facts of their IP,
+// count too. A clean stop saves the lagging states, so nothing is left to fold in.
 func TestFeaturesSurviveARestart(t *testing.T) {
 	for _, d := range testDSNs {
 		t.Run(d.name, func(t *testing.T) {
@@ -103,6 +104,7 @@ func TestFeaturesSurviveARestart(t *testing.T) {
 					t.Fatalf("the stored state counts events through row %d, the last is %d: it was not written behind", through, last)
 				}
 			}
+			s.closeAsIfKilled = true // a clean stop saves the lagging states (below)
 			s.Close()
 
 			s2, r2 := writeBehindStore(t, dsn, clock)
@@ -114,7 +116,22 @@ func TestFeaturesSurviveARestart(t *testing.T) {
 			if got := featuresOf(t, r2, acc.ID, clock.Now())["orders_1h"]; got != int64(6) && got != 6 {
 				t.Fatalf("orders_1h = %v after one more order; want 6", got)
 			}
-			_ = s2
+			if d.name != "sqlite" {
+				return
+			}
+			// A clean stop saves every state that lags its events: none is left to replay.
+			s2.Close()
+			s3, _ := writeBehindStore(t, dsn, clock)
+			var through, last int64
+			if err := s3.r.QueryRow("SELECT through FROM account_risk WHERE account_id = ?", acc.ID).Scan(&through); err != nil {
+				t.Fatal(err)
+			}
+			if err := s3.r.QueryRow("SELECT MAX(rowid) FROM events WHERE account_id = ?", acc.ID).Scan(&last); err != nil {
+				t.Fatal(err)
+			}
+			if through != last {
+				t.Fatalf("after a clean stop the stored state counts events through row %d; the last is %d", through, last)
+			}
 		})
 	}
 }
@@ -360,7 +377,7 @@ func TestWriteBehindAgreesWithFoldingEveryEvent(t *testing.T) {
 						}
 					}
 				default: // a restart, after a clean stop or as if the process had been killed
-					s.tail.keepAtClose = next(2) == 0
+					s.closeAsIfKilled = next(2) == 0
 					s.Close()
 					s, r = writeBehindStore(t, dsn, clock)
 				}
