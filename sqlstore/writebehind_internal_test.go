@@ -154,8 +154,26 @@ func TestRetentionKeepsEventsInTheFeatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.Advance(24 * time.Hour)
-	if n, err := s.SweepEvents(ctx, clock.Now()); err != nil || n != 4 {
-		t.Fatalf("swept %d events, %v; want 4", n, err)
+	// Two of the events in the lookups by account and time, two in the tail.
+	s.tail.flushAt = 1 << 30
+	if err := s.FlushEventIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	postEvents(t, r, standing.EventInput{Event: standing.Event{ID: "login-late-1", AccountID: acc.ID,
+		Type: standing.EventLoginSucceeded, Time: clock.Now().Add(-24 * time.Hour)}})
+	postEvents(t, r, standing.EventInput{Event: standing.Event{ID: "login-late-2", AccountID: acc.ID,
+		Type: standing.EventLoginSucceeded, Time: clock.Now().Add(-24 * time.Hour)}})
+	if err := s.r.QueryRow("SELECT MAX(rowid) FROM events").Scan(&last); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.SweepEvents(ctx, clock.Now()); err != nil || n != 6 {
+		t.Fatalf("swept %d events, %v; want 6", n, err)
+	}
+	for _, table := range []string{"events", "event_accounts"} {
+		var n int
+		if err := s.r.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("%s holds %d rows after the sweep, %v; want none", table, n, err)
+		}
 	}
 	postEvents(t, r, standing.EventInput{Event: standing.Event{ID: "login-after", AccountID: acc.ID,
 		Type: standing.EventLoginSucceeded, Time: clock.Now(), DeviceID: "device-new"}})
@@ -169,8 +187,8 @@ func TestRetentionKeepsEventsInTheFeatures(t *testing.T) {
 	s.Close()
 
 	_, r2 := writeBehindStore(t, dsn, clock)
-	if got := featuresOf(t, r2, acc.ID, clock.Now())["events_total"]; got != int64(6) && got != 6 {
-		t.Fatalf("events_total = %v after the sweep and a restart; want 6 (four swept, one after, the sample)", got)
+	if got := featuresOf(t, r2, acc.ID, clock.Now())["events_total"]; got != int64(8) && got != 8 {
+		t.Fatalf("events_total = %v after the sweep and a restart; want 8 (six swept, one after, the sample)", got)
 	}
 }
 
