@@ -80,7 +80,11 @@ func (s *Store) RecordEvent(ctx context.Context, e standing.Event) error {
 	if err := s.write(ctx, func(t *tx) error { return t.recordOwnEvent(e) }); err != nil {
 		return err
 	}
-	return s.flushEventIndex(ctx, false)
+	// The event is stored; a flush that fails now is tried again with the next events.
+	if err := s.flushEventIndex(ctx, false); err != nil {
+		s.log.Error("index events by account", "err", err)
+	}
+	return nil
 }
 
 // CountEvents counts events of a type since a time, for an account (accountID not empty)
