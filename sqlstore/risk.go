@@ -474,6 +474,9 @@ func (r *Risk) process(ctx context.Context, in []standing.EventInput) ([]standin
 			}
 			out[i] = standing.EventResult{Decision: dec}
 		}
+		if err := d.encodeResults(); err != nil {
+			return err
+		}
 		if err := d.flush(); err != nil {
 			return err
 		}
@@ -506,9 +509,10 @@ type decider struct {
 	// prior holds the stored decisions of the call's event ids stored before.
 	prior map[string]string
 	// events and hits are the rows this transaction writes at its end, many to a
-	// statement.
-	events []any
-	hits   []any
+	// statement; results are the decisions whose JSON the events rows still need.
+	events  []any
+	hits    []any
+	results []storedResult
 }
 
 // riskAccount is an account as the risk engine sees it within one transaction.
@@ -530,6 +534,9 @@ type riskAccount struct {
 	// hasLinks is whether the account is linked to others; links says it is known.
 	hasLinks, linksKnown bool
 	standing             *standing.Standing // loaded when an action needs it
+	// deferred is the account's last event in the transaction, whose features evaluate
+	// takes (prepare); nil between transactions.
+	deferred *pending
 }
 
 // pending is one event between the passes of process.
@@ -545,6 +552,7 @@ type pending struct {
 	linked   int
 	flagged  int
 	recipFlg bool
+	late     bool // its features are taken in evaluate (prepare)
 }
 
 const riskAccountQuery = `SELECT a.id, a.role, a.lifecycle, a.country, a.phone, a.name, a.created_at, a.email_verified_at,
@@ -827,6 +835,12 @@ func (d *decider) prepare(in *standing.EventInput, i int) (*pending, error) {
 		return nil, err
 	}
 	pe := &pending{in: in, ra: ra, dupOf: -1}
+	// An earlier event of the account in this call left its features to evaluate: they
+	// are taken now, before this event is folded in.
+	if prev := ra.deferred; prev != nil {
+		prev.input.Features = rules.FeaturesAt(&ra.state, d.facts(prev), prev.in.Time)
+		ra.deferred = nil
+	}
 	if j, ok := d.seen[in.ID]; ok {
 		pe.dupOf = j
 		return pe, nil
@@ -902,9 +916,10 @@ func (d *decider) prepare(in *standing.EventInput, i int) (*pending, error) {
 		recipient = pe.order.RecipientName
 	}
 	pe.recipFlg = rules.RecipientFlagged(d.p, recipient)
-	// The features now, before the account's later events of the call are folded in; the
-	// event and account variables are built in evaluate, spread over the processors.
-	pe.input = rules.Input{Features: rules.FeaturesAt(&ra.state, d.facts(pe), in.Time)}
+	// The features as they are now are taken in evaluate, spread over the processors,
+	// with the event and account variables — unless a later event of the account in this
+	// call comes first (above).
+	ra.deferred = pe
 	return pe, nil
 }
 
@@ -945,6 +960,11 @@ func (d *decider) evaluate(pre []*pending) {
 	for _, pe := range pre {
 		if pe != nil && pe.dupOf < 0 && pe.dec == nil {
 			work = append(work, pe)
+			if pe.ra.deferred == pe {
+				// The account's last event of the call: its state is this event's, and
+				// no other evaluation touches the account.
+				pe.late, pe.ra.deferred = true, nil
+			}
 		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(work)/2)
@@ -975,6 +995,9 @@ func (d *decider) evaluate(pre []*pending) {
 // evaluateOne completes an event's rule input and evaluates the rules on it. Several run
 // at once on different events; they only read the accounts.
 func (d *decider) evaluateOne(pe *pending) {
+	if pe.late {
+		pe.input.Features = rules.FeaturesAt(&pe.ra.state, d.facts(pe), pe.in.Time)
+	}
 	pe.input.Event, pe.input.Account = rules.EventVars(pe.ev), rules.AccountVars(pe.ra.acc)
 	pe.eval = d.es.engine.Evaluate(pe.input)
 }
@@ -1009,10 +1032,6 @@ func (d *decider) finish(pe *pending) (*standing.EventDecision, error) {
 	for _, f := range append(slices.Clone(dec.Fired), dec.Shadow...) {
 		d.hits = append(d.hits, standing.NewID("hit", t.now), f.RuleID, f.Version, f.Mode, in.ID, ra.acc.ID, ts(t.now), truncate(f.Effect, 1000))
 	}
-	result, err := json.Marshal(dec)
-	if err != nil {
-		return nil, err
-	}
 	attrs := string(in.Attributes)
 	if attrs == "" {
 		attrs = "{}"
@@ -1028,9 +1047,47 @@ func (d *decider) finish(pe *pending) (*standing.EventDecision, error) {
 			return nil, err
 		}
 	}
+	// The decision is stored as JSON, written by encodeResults for all events at once.
 	d.events = append(d.events, in.ID, ra.acc.ID, in.Type, ts(in.Time), ts(t.now), in.IP, in.DeviceID, attrs, in.Country, int64(in.ASN),
-		in.IPFlags.Bits(), string(result))
+		in.IPFlags.Bits(), nil)
+	d.results = append(d.results, storedResult{at: len(d.events) - 1, dec: dec})
 	return dec, nil
+}
+
+// storedResult is a decision whose JSON goes in d.events at at.
+type storedResult struct {
+	at  int
+	dec *standing.EventDecision
+}
+
+// encodeResults writes the JSON of the transaction's decisions into their events rows,
+// spread over the processors when there are many (it is pure CPU, like evaluate).
+func (d *decider) encodeResults() error {
+	errs := make([]error, len(d.results))
+	encode := func(i int) {
+		b, err := json.Marshal(d.results[i].dec)
+		d.events[d.results[i].at], errs[i] = string(b), err
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(d.results)/32)
+	if workers < 2 {
+		for i := range d.results {
+			encode(i)
+		}
+	} else {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for k := int(next.Add(1)) - 1; k < len(d.results); k = int(next.Add(1)) - 1 {
+					encode(k)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	return errors.Join(errs...)
 }
 
 // riskCache keeps, on SQLite, the risk side of recently seen accounts between

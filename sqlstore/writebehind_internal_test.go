@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -458,5 +459,63 @@ func TestConcurrentWritersShareTheRows(t *testing.T) {
 	}
 	if got := featuresOf(t, r, acc.ID, clock.Now())["events_total"]; fmt.Sprint(got) != fmt.Sprint(2*writers*each+1) {
 		t.Errorf("events_total = %v; want %d (and the sample)", got, 2*writers*each+1)
+	}
+}
+
+// TestEventsOfOneCallSeeTheirOwnFeatures: the events of one call are decided in order, each
+// on its account's features up to itself — the account's last event of the call has its
+// features taken later, spread over the processors, the earlier ones at once — and the
+// decision stored with each event is the one returned.
+func TestEventsOfOneCallSeeTheirOwnFeatures(t *testing.T) {
+	for _, d := range testDSNs {
+		t.Run(d.name, func(t *testing.T) {
+			ctx := context.Background()
+			clock := standing.NewTestClock(standingtest.Start)
+			s, r := writeBehindStore(t, d.dsn(t), clock)
+			if _, _, err := r.ApplyRules(ctx, []rules.Rule{{ID: "declines", Name: "Declines", Enabled: true, Mode: rules.ModeActive,
+				Expression: `event.type == "payment_declined" && features.declined_payments_24h >= 2`, Outcome: rules.Outcome{Score: 10}}}, "test"); err != nil {
+				t.Fatal(err)
+			}
+			a := standingtest.MustCreateAccount(t, s, standing.RoleBuyer, "declined@example.com")
+			b := standingtest.MustCreateAccount(t, s, standing.RoleBuyer, "other@example.com")
+			var batch []standing.EventInput
+			for i, acc := range []string{a.ID, b.ID, a.ID, b.ID, a.ID, a.ID} {
+				batch = append(batch, standing.EventInput{Event: standing.Event{ID: fmt.Sprint("d-", i), AccountID: acc,
+					Type: standing.EventPaymentDeclined, Time: clock.Now()}})
+			}
+			// Enough events that evaluation is spread over the processors.
+			for i := range 40 {
+				batch = append(batch, standing.EventInput{Event: standing.Event{ID: fmt.Sprint("v-", i), AccountID: b.ID, Type: "page_view", Time: clock.Now()}})
+			}
+			out, err := r.ProcessEvents(ctx, batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// a's declines are its 1st to 4th, b's its 1st and 2nd: the rule fires from the
+			// second on, and says how many it saw.
+			for i, want := range []string{"", "", "= 2", "= 2", "= 3", "= 4"} {
+				if out[i].Err != nil {
+					t.Fatal(out[i].Err)
+				}
+				because := ""
+				for _, f := range out[i].Decision.Fired {
+					if f.RuleID == "declines" {
+						because = strings.TrimPrefix(f.Because, `event.type = "payment_declined", features.declined_payments_24h `)
+					}
+				}
+				if because != want {
+					t.Errorf("event d-%d: the rule saw %q; want %q", i, because, want)
+				}
+			}
+			for i := range batch {
+				_, stored, err := s.Event(ctx, batch[i].ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if stored == nil || stored.Score != out[i].Decision.Score || stored.EventID != batch[i].ID || len(stored.Fired) != len(out[i].Decision.Fired) {
+					t.Fatalf("stored decision of %s = %+v; returned %+v", batch[i].ID, stored, out[i].Decision)
+				}
+			}
+		})
 	}
 }
