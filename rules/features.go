@@ -595,6 +595,11 @@ func clone(m map[string]any) map[string]any {
 // Standing does not hide the event being evaluated. new_ip, new_device, country_changed and
 // asn_changed describe the most recently applied event. Counts never exceed MaxRemembered.
 func (s *FeatureState) Snapshot(now time.Time) map[string]any {
+	return s.snapshotInto(make(map[string]any, len(featureCatalog)), now)
+}
+
+// snapshotInto writes Snapshot's features into m and returns it.
+func (s *FeatureState) snapshotInto(m map[string]any, now time.Time) map[string]any {
 	n := now.UnixMilli()
 	since := func(d time.Duration) int64 { return n - d.Milliseconds() }
 	ipChanges := 0
@@ -608,7 +613,6 @@ func (s *FeatureState) Snapshot(now time.Time) map[string]any {
 		}
 		prev = p.IP
 	}
-	m := make(map[string]any, len(featureCatalog))
 	m[FeatureIPs24h] = countSeenSince(s.ips, since(window24h))
 	m[FeatureIPs30d] = countSeenSince(s.ips, since(window30d))
 	m[FeatureDevices24h] = countSeenSince(s.devices, since(window24h))
@@ -685,6 +689,15 @@ func (f Facts) AddTo(m map[string]any, now time.Time) {
 // FeaturesAt returns every feature at now: the state's snapshot with the facts added.
 func FeaturesAt(s *FeatureState, f Facts, now time.Time) map[string]any {
 	m := s.Snapshot(now)
+	f.AddTo(m, now)
+	return m
+}
+
+// FeaturesInto is FeaturesAt writing into m, emptied first: for a caller that reuses maps
+// (one per event on a busy path). It returns m.
+func FeaturesInto(m map[string]any, s *FeatureState, f Facts, now time.Time) map[string]any {
+	clear(m)
+	s.snapshotInto(m, now)
 	f.AddTo(m, now)
 	return m
 }

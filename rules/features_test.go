@@ -530,3 +530,20 @@ func BenchmarkSnapshot(b *testing.B) {
 		FeaturesAt(&s, Facts{ActiveOrders: 3}, t0)
 	}
 }
+
+// TestFeaturesIntoReusesAMap: FeaturesInto gives what FeaturesAt gives, whatever the map it
+// is handed held before — another event's features, or keys no feature has.
+func TestFeaturesIntoReusesAMap(t *testing.T) {
+	var s FeatureState
+	for i := range 5 {
+		s.Apply(Event{ID: fmt.Sprint("e", i), Type: "payment_declined", Time: t0.Add(time.Duration(i) * time.Minute), DeviceID: fmt.Sprint("d", i%2)})
+	}
+	facts := Facts{AccountCreatedAt: t0.Add(-48 * time.Hour), ActiveOrders: 4, OpenDisputes: 3, LinkedAccounts: 1}
+	now := t0.Add(10 * time.Minute)
+	used := FeaturesAt(&FeatureState{}, Facts{ActiveOrders: 9}, t0)
+	used["left_over"] = true
+	got := FeaturesInto(used, &s, facts, now)
+	if want := FeaturesAt(&s, facts, now); !maps.Equal(got, want) {
+		t.Fatalf("FeaturesInto = %v\nFeaturesAt  = %v", got, want)
+	}
+}

@@ -474,6 +474,15 @@ func (r *Risk) process(ctx context.Context, in []standing.EventInput) ([]standin
 			}
 			out[i] = standing.EventResult{Decision: dec}
 		}
+		// The decisions are made: the events' feature maps are not read again.
+		defer func() {
+			for _, pe := range pre {
+				if pe != nil && pe.input.Features != nil {
+					featureMaps.Put(pe.input.Features)
+					pe.input.Features = nil
+				}
+			}
+		}()
 		if err := d.encodeResults(); err != nil {
 			return err
 		}
@@ -838,7 +847,7 @@ func (d *decider) prepare(in *standing.EventInput, i int) (*pending, error) {
 	// An earlier event of the account in this call left its features to evaluate: they
 	// are taken now, before this event is folded in.
 	if prev := ra.deferred; prev != nil {
-		prev.input.Features = rules.FeaturesAt(&ra.state, d.facts(prev), prev.in.Time)
+		prev.input.Features = rules.FeaturesInto(featureMap(), &ra.state, d.facts(prev), prev.in.Time)
 		ra.deferred = nil
 	}
 	if j, ok := d.seen[in.ID]; ok {
@@ -996,7 +1005,7 @@ func (d *decider) evaluate(pre []*pending) {
 // at once on different events; they only read the accounts.
 func (d *decider) evaluateOne(pe *pending) {
 	if pe.late {
-		pe.input.Features = rules.FeaturesAt(&pe.ra.state, d.facts(pe), pe.in.Time)
+		pe.input.Features = rules.FeaturesInto(featureMap(), &pe.ra.state, d.facts(pe), pe.in.Time)
 	}
 	pe.input.Event, pe.input.Account = rules.EventVars(pe.ev), rules.AccountVars(pe.ra.acc)
 	pe.eval = d.es.engine.Evaluate(pe.input)
@@ -1053,6 +1062,12 @@ func (d *decider) finish(pe *pending) (*standing.EventDecision, error) {
 	d.results = append(d.results, storedResult{at: len(d.events) - 1, dec: dec})
 	return dec, nil
 }
+
+// featureMaps holds the feature maps of decided events for the next ones: a map of some
+// 40 features an event is a good part of what the event path allocates.
+var featureMaps = sync.Pool{New: func() any { return make(map[string]any, 64) }}
+
+func featureMap() map[string]any { return featureMaps.Get().(map[string]any) }
 
 // storedResult is a decision whose JSON goes in d.events at at.
 type storedResult struct {
