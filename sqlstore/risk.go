@@ -546,6 +546,9 @@ type riskAccount struct {
 	// deferred is the account's last event in the transaction, whose features evaluate
 	// takes (prepare); nil between transactions.
 	deferred *pending
+	// vars is the rules' account variable, built once (prepare): a cached account is
+	// dropped when its row changes, and the rules only read it.
+	vars map[string]any
 }
 
 // pending is one event between the passes of process.
@@ -925,6 +928,9 @@ func (d *decider) prepare(in *standing.EventInput, i int) (*pending, error) {
 		recipient = pe.order.RecipientName
 	}
 	pe.recipFlg = rules.RecipientFlagged(d.p, recipient)
+	if ra.vars == nil {
+		ra.vars = rules.AccountVars(ra.acc)
+	}
 	// The features as they are now are taken in evaluate, spread over the processors,
 	// with the event and account variables — unless a later event of the account in this
 	// call comes first (above).
@@ -1007,7 +1013,7 @@ func (d *decider) evaluateOne(pe *pending) {
 	if pe.late {
 		pe.input.Features = rules.FeaturesInto(featureMap(), &pe.ra.state, d.facts(pe), pe.in.Time)
 	}
-	pe.input.Event, pe.input.Account = rules.EventVars(pe.ev), rules.AccountVars(pe.ra.acc)
+	pe.input.Event, pe.input.Account = rules.EventVars(pe.ev), pe.ra.vars
 	pe.eval = d.es.engine.Evaluate(pe.input)
 }
 
