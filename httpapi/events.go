@@ -248,10 +248,13 @@ type eventResult struct {
 // decodeItem decodes one batch item strictly: an event object, not null.
 func decodeItem(raw json.RawMessage, v any) error {
 	if string(bytes.TrimSpace(raw)) == "null" {
-		return standing.Errorf(standing.EMALFORMED, "the item is null; send an event object")
+		return errNullItem
 	}
 	return decodeBytes(raw, v, maxBatchBody, "item")
 }
+
+// errNullItem is the error of a batch item that is null.
+var errNullItem = standing.Errorf(standing.EMALFORMED, "the item is null; send an event object")
 
 // handleEvents serves POST /v1/events: one event, or {"events": [...]} with up to 1,000.
 // Each event gets Standing's decision: the score, the rules that fired with the values
@@ -260,8 +263,24 @@ func decodeItem(raw json.RawMessage, v any) error {
 // own 4xx entry and the others are decided.
 func handleEvents(intake *eventIntake, p EventProcessor) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		body, err := readBody(w, r, maxBatchBody)
+		if err != nil {
+			return err
+		}
+		// A batch whose items all decode is read in one pass; otherwise each item is
+		// decoded on its own, so that each fails with its own error (decodeItem).
 		var env eventsEnvelope
-		if err := decode(w, r, &env, maxBatchBody); err != nil {
+		var items []*eventRequest
+		var whole struct {
+			eventRequest
+			Events []*eventRequest `json:"events"`
+		}
+		if decodeBytes(body, &whole, maxBatchBody, "body") == nil {
+			env.eventRequest, items = whole.eventRequest, whole.Events
+			if items != nil {
+				env.Events = make([]json.RawMessage, len(items))
+			}
+		} else if err := decodeBytes(body, &env, maxBatchBody, "body"); err != nil {
 			return err
 		}
 		now := intake.clock.Now().Truncate(time.Microsecond)
@@ -296,9 +315,17 @@ func handleEvents(intake *eventIntake, p EventProcessor) handlerFunc {
 			results[i].Index = i
 			prefix := fmt.Sprintf("events[%d].", i)
 			var req eventRequest
-			if err := decodeItem(raw, &req); err != nil {
-				fail(i, prefixField(err, prefix))
+			switch {
+			case items != nil && items[i] != nil:
+				req = *items[i]
+			case items != nil:
+				fail(i, prefixField(errNullItem, prefix))
 				continue
+			default:
+				if err := decodeItem(raw, &req); err != nil {
+					fail(i, prefixField(err, prefix))
+					continue
+				}
 			}
 			results[i].EventID = strings.TrimSpace(req.ID)
 			e, err := intake.accept(&req, prefix, now)

@@ -135,6 +135,24 @@ func TestShadowRuleChangesNothing(t *testing.T) {
 	})
 }
 
+// TestEventBatchNullItem: a null item in a batch whose other items are all well formed
+// (read in one pass) fails on its own, as it does among malformed ones (TestEventBatchBadInput).
+func TestEventBatchNullItem(t *testing.T) {
+	riskBackends(t, func(t *testing.T, e *riskEnv) {
+		buyer, _ := e.account("buyer")
+		res := e.MustAPI("POST", "/v1/events", map[string]any{"events": []any{e.event("login_succeeded", buyer, 0, nil), nil}}, http.StatusOK)
+		results := res["results"].([]any)
+		first, second := results[0].(map[string]any), results[1].(map[string]any)
+		if first["status"] != float64(200) {
+			t.Fatalf("the good event: %v", first)
+		}
+		p, _ := second["error"].(map[string]any)
+		if second["status"] != float64(400) || p == nil || p["field"] != "events[1]" || !strings.Contains(p["detail"].(string), "null") {
+			t.Fatalf("the null item: %v", second)
+		}
+	})
+}
+
 // TestEventBatchBadInput sends a batch where most events are wrong in their own way: each
 // gets its own 4xx naming the field, the good ones are decided, and the card number is
 // stored nowhere.
