@@ -183,6 +183,13 @@ var rootDefaults = map[string]map[string]any{
 // EventVars returns the event variable of a rule for e: every field of the package comment
 // filled, attributes never nil.
 func EventVars(e Event) map[string]any {
+	return EventVarsInto(make(map[string]any, 9), e)
+}
+
+// EventVarsInto is EventVars writing into m, emptied first: for a caller that reuses maps.
+// It returns m.
+func EventVarsInto(m map[string]any, e Event) map[string]any {
+	clear(m)
 	ip := ""
 	if e.IP.IsValid() {
 		ip = e.IP.Unmap().String()
@@ -191,10 +198,9 @@ func EventVars(e Event) map[string]any {
 	if attrs == nil {
 		attrs = map[string]any{}
 	}
-	return map[string]any{
-		"id": e.ID, "type": e.Type, "account_id": e.AccountID, "time": e.Time.UTC(), "ip": ip,
-		"device_id": e.DeviceID, "country": e.Country, "asn": int64(e.ASN), "attributes": attrs,
-	}
+	m["id"], m["type"], m["account_id"], m["time"], m["ip"] = e.ID, e.Type, e.AccountID, e.Time.UTC(), ip
+	m["device_id"], m["country"], m["asn"], m["attributes"] = e.DeviceID, e.Country, int64(e.ASN), attrs
+	return m
 }
 
 // AccountVars returns the account variable of a rule for a.

@@ -481,6 +481,10 @@ func (r *Risk) process(ctx context.Context, in []standing.EventInput) ([]standin
 					featureMaps.Put(pe.input.Features)
 					pe.input.Features = nil
 				}
+				if pe != nil && pe.input.Event != nil {
+					eventMaps.Put(pe.input.Event)
+					pe.input.Event = nil
+				}
 			}
 		}()
 		if err := d.encodeResults(); err != nil {
@@ -1013,7 +1017,7 @@ func (d *decider) evaluateOne(pe *pending) {
 	if pe.late {
 		pe.input.Features = rules.FeaturesInto(featureMap(), &pe.ra.state, d.facts(pe), pe.in.Time)
 	}
-	pe.input.Event, pe.input.Account = rules.EventVars(pe.ev), pe.ra.vars
+	pe.input.Event, pe.input.Account = rules.EventVarsInto(eventMap(), pe.ev), pe.ra.vars
 	pe.eval = d.es.engine.Evaluate(pe.input)
 }
 
@@ -1074,6 +1078,11 @@ func (d *decider) finish(pe *pending) (*standing.EventDecision, error) {
 var featureMaps = sync.Pool{New: func() any { return make(map[string]any, 64) }}
 
 func featureMap() map[string]any { return featureMaps.Get().(map[string]any) }
+
+// eventMaps holds the rules' event variables of decided events for the next ones.
+var eventMaps = sync.Pool{New: func() any { return make(map[string]any, 16) }}
+
+func eventMap() map[string]any { return eventMaps.Get().(map[string]any) }
 
 // storedResult is a decision whose JSON goes in d.events at at.
 type storedResult struct {
