@@ -168,8 +168,7 @@ func (t *tx) indexTailOf(accounts []string) error {
 		}
 	}
 	for len(rows) > 0 {
-		k := min(len(rows), maxRowsPerInsert*8)
-		k = 1 << (bits.Len(uint(k)) - 1)
+		k := chunkOf(len(rows), maxRowsPerInsert*8)
 		if _, err := t.exec(`INSERT OR IGNORE INTO event_accounts (account_id, type, occurred_at, row)
 			SELECT account_id, type, occurred_at, rowid FROM events WHERE account_id IS NOT NULL AND rowid IN `+valuesList(1, k, nil), rows[:k]...); err != nil {
 			return err
@@ -313,8 +312,7 @@ func accountEventRows(q querier, s *Store, account, where string, args []any, ke
 // gone, are skipped.
 func fetchAccountEvents(q querier, account string, rows []int64, cols string, scan func(*sql.Rows) error) error {
 	for len(rows) > 0 {
-		k := min(len(rows), maxRowsPerInsert*8)
-		k = 1 << (bits.Len(uint(k)) - 1) // a power of two, so a handful of statements are prepared
+		k := chunkOf(len(rows), maxRowsPerInsert*8)
 		args := make([]any, 0, k+1)
 		args = append(args, account)
 		for _, r := range rows[:k] {
@@ -337,4 +335,10 @@ func fetchAccountEvents(q querier, account string, rows []int64, cols string, sc
 		rows = rows[k:]
 	}
 	return nil
+}
+
+// chunkOf returns how many of n items the next statement takes: at most limit, and a power
+// of two, so that only a handful of statements (one per size) are prepared.
+func chunkOf(n, limit int) int {
+	return 1 << (bits.Len(uint(min(n, limit))) - 1)
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"math/bits"
 	"net/netip"
 	"time"
 
@@ -234,16 +233,14 @@ func (t *tx) sweepEvents(before time.Time, limit int) (int, error) {
 	t.s.riskChanged(lagging...)
 	n := len(doomed)
 	for len(doomed) > 0 {
-		k := min(maxRowsPerInsert*8, len(doomed))
-		k = 1 << (bits.Len(uint(k)) - 1) // a power of two, so a handful of statements are prepared
+		k := chunkOf(len(doomed), maxRowsPerInsert*8)
 		if _, err := t.exec("DELETE FROM events WHERE rowid IN "+valuesList(1, k, nil), doomed[:k]...); err != nil {
 			return 0, err
 		}
 		doomed = doomed[k:]
 	}
 	for len(entries) > 0 {
-		k := min(maxRowsPerInsert, len(entries)/4)
-		k = 1 << (bits.Len(uint(k)) - 1)
+		k := chunkOf(len(entries)/4, maxRowsPerInsert)
 		if _, err := t.exec("DELETE FROM event_accounts WHERE (account_id, type, occurred_at, row) IN (VALUES "+valuesList(k, 4, nil)+")", entries[:4*k]...); err != nil {
 			return 0, err
 		}
