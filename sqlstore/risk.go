@@ -41,6 +41,7 @@ type Risk struct {
 	// attributes at the account's first event; nil leaves them out.
 	identity func(a standing.Account) []standing.IdentityAttribute
 	ipFacts  func(in *standing.EventInput, ip netip.Addr)
+	decided  func(events int)
 
 	mu     sync.Mutex // serialises engine rebuilds
 	engine atomic.Pointer[engineState]
@@ -62,6 +63,9 @@ type RiskOptions struct {
 	Identity func(a standing.Account) []standing.IdentityAttribute
 	// Combine makes concurrent ProcessEvents calls share transactions (SQLite only).
 	Combine bool
+	// Decided, when set, is told the events of each transaction that decided on events
+	// and committed, for the metrics.
+	Decided func(events int)
 	// IPFacts sets the country, AS and anonymizer flags of an address on an event Standing
 	// records itself (a sign-in on its pages), as the API does for the marketplace's;
 	// nil leaves them out.
@@ -73,7 +77,7 @@ func NewRisk(s *Store, o RiskOptions) *Risk {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	r := &Risk{s: s, log: o.Log, wake: make(chan struct{}, 1), identity: o.Identity, ipFacts: o.IPFacts, combine: o.Combine && s.dialect == SQLite}
+	r := &Risk{s: s, log: o.Log, wake: make(chan struct{}, 1), identity: o.Identity, ipFacts: o.IPFacts, decided: o.Decided, combine: o.Combine && s.dialect == SQLite}
 	r.cache = riskCache{m: map[string]*riskAccount{}, max: maxCachedAccounts, on: s.dialect == SQLite}
 	registerRisk(s, r)
 	if s.dialect == SQLite {
@@ -384,8 +388,11 @@ func (r *Risk) flushEventIndex(idle bool) {
 const drainLinger = 100 * time.Millisecond
 
 func (r *Risk) runCombined(batch []*pendingEvents, n int) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	// No deadline: a context that can end makes database/sql watch it with a goroutine
+	// for each transaction and this SQLite driver with one for each statement, a tenth
+	// of the writer's time with single events. Nothing waits on the writer but its
+	// callers, who stop waiting when their own contexts end (ProcessEvents).
+	ctx := context.Background()
 	if len(batch) == 1 {
 		p := batch[0]
 		p.out, p.err = r.processRetrying(ctx, p.in)
@@ -426,15 +433,39 @@ func (r *Risk) processRetrying(ctx context.Context, in []standing.EventInput) ([
 // database); last, in order, the actions are taken and the events stored. An event whose
 // facts an earlier event's actions changed is evaluated again first (see finish).
 func (r *Risk) process(ctx context.Context, in []standing.EventInput) ([]standing.EventResult, error) {
+	out, err := r.decide(ctx, in, r.s.dialect == SQLite)
+	if errors.Is(err, errStoredBefore) {
+		out, err = r.decide(ctx, in, false)
+	}
+	return out, err
+}
+
+// errStoredBefore ends a transaction that decided on its events as new when one of them
+// was stored before (see decider.unchecked).
+var errStoredBefore = errors.New("an event of the call was stored before")
+
+// decide is process in one transaction. unchecked (SQLite) decides on the events as if
+// none were stored before, and fails with errStoredBefore, changing nothing, when the
+// insert of the events finds one that was: a repeated event id is rare, and looking the
+// ids up first cost each transaction a query on the writer's serial path.
+func (r *Risk) decide(ctx context.Context, in []standing.EventInput, unchecked bool) ([]standing.EventResult, error) {
 	es, err := r.current(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]standing.EventResult, len(in))
+	var touched []string
 	err = r.s.write(ctx, func(t *tx) error {
-		d := &decider{r: r, t: t, es: es, p: es.policy, accounts: map[string]*riskAccount{}, seen: map[string]int{}}
-		if err := d.loadPrior(in); err != nil {
-			return err
+		d := &decider{r: r, t: t, es: es, p: es.policy, accounts: map[string]*riskAccount{}, seen: map[string]int{}, unchecked: unchecked}
+		defer func() {
+			for id := range d.accounts {
+				touched = append(touched, id)
+			}
+		}()
+		if !unchecked {
+			if err := d.loadPrior(in); err != nil {
+				return err
+			}
 		}
 		pre := make([]*pending, len(in))
 		for i := range in {
@@ -498,9 +529,17 @@ func (r *Risk) process(ctx context.Context, in []standing.EventInput) ([]standin
 		r.cache.keep(d.accounts)
 		return nil
 	})
+	if errors.Is(err, errStoredBefore) {
+		// The accounts it read changed in memory only; the others are as stored.
+		r.cache.forget(touched...)
+		return nil, err
+	}
 	if err != nil {
 		r.cache.reset()
 		return nil, err
+	}
+	if r.decided != nil {
+		r.decided(len(in))
 	}
 	return out, nil
 }
@@ -519,8 +558,10 @@ type decider struct {
 	// closed: their ledger counts changed.
 	restricted bool
 	closed     map[string]bool
-	// prior holds the stored decisions of the call's event ids stored before.
-	prior map[string]string
+	// prior holds the stored decisions of the call's event ids stored before; unchecked
+	// says it was not read, the events are taken as new (decide).
+	prior     map[string]string
+	unchecked bool
 	// events and hits are the rows this transaction writes at its end, many to a
 	// statement; results are the decisions whose JSON the events rows still need.
 	events  []any
@@ -653,8 +694,12 @@ func (d *decider) flush() error {
 	if t.s.dialect == SQLite {
 		head, cols = "INSERT INTO events (rowid, id, account_id, type, occurred_at, received_at, ip, device_id, attributes, country, asn, ip_flags, result) VALUES ", 13
 	}
-	if err := insertRows(t, head, cols, " ON CONFLICT (id) DO NOTHING", d.events); err != nil {
+	written, err := insertCounted(t, head, cols, " ON CONFLICT (id) DO NOTHING", d.events)
+	if err != nil {
 		return err
+	}
+	if d.unchecked && written < int64(len(d.events)/cols) {
+		return errStoredBefore
 	}
 	if err := insertRows(t, "INSERT INTO rule_hits (id, rule_id, version, mode, event_id, account_id, at, actions) VALUES ",
 		8, "", d.hits); err != nil {
@@ -733,15 +778,28 @@ func featureEvent(in *standing.EventInput) rules.Event {
 // chunks of 64, 32, …, 1 rows, so a handful of statements cover any count and each is
 // prepared once. fixed are SQL values appended to every row after its parameters.
 func insertRows(t *tx, head string, cols int, tail string, args []any, fixed ...string) error {
+	_, err := insertCounted(t, head, cols, tail, args, fixed...)
+	return err
+}
+
+// insertCounted is insertRows returning how many rows the statements wrote.
+func insertCounted(t *tx, head string, cols int, tail string, args []any, fixed ...string) (int64, error) {
+	var written int64
 	for len(args) > 0 {
 		rows := min(maxRowsPerInsert, len(args)/cols)
 		rows = 1 << (bits.Len(uint(rows)) - 1) // the largest power of two ≤ rows
-		if _, err := t.exec(head+valuesList(rows, cols, fixed)+tail, args[:rows*cols]...); err != nil {
-			return err
+		res, err := t.exec(head+valuesList(rows, cols, fixed)+tail, args[:rows*cols]...)
+		if err != nil {
+			return written, err
 		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return written, err
+		}
+		written += n
 		args = args[rows*cols:]
 	}
-	return nil
+	return written, nil
 }
 
 // maxRowsPerInsert bounds the rows of one INSERT (a power of two).
@@ -986,28 +1044,23 @@ func (d *decider) evaluate(pre []*pending) {
 			}
 		}
 	}
-	workers := min(runtime.GOMAXPROCS(0), len(work)/2)
-	if workers < 2 {
-		for _, pe := range work {
-			d.evaluateOne(pe)
-		}
-		return
-	}
+	// The writer evaluates too, helped by a goroutine on each other processor: it never
+	// waits for a helper to be scheduled, only for the event a helper is on.
 	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				k := int(next.Add(1)) - 1
-				if k >= len(work) {
-					return
-				}
-				d.evaluateOne(work[k])
+	run := func() {
+		for {
+			k := int(next.Add(1)) - 1
+			if k >= len(work) {
+				return
 			}
-		}()
+			d.evaluateOne(work[k])
+		}
 	}
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(work)) - 1 {
+		wg.Go(run)
+	}
+	run()
 	wg.Wait()
 }
 

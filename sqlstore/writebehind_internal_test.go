@@ -519,3 +519,87 @@ func TestEventsOfOneCallSeeTheirOwnFeatures(t *testing.T) {
 		})
 	}
 }
+
+// TestRepeatedIDInALaterCall: on SQLite a call's events are decided as new and their
+// insert finds one stored before; the call is then decided again knowing it. The repeat
+// gets its first decision back, the new events count once, and nothing the first try
+// did in memory or in the database is left: not the second count of the repeat in the
+// features kept in memory, not the restriction it brought about.
+func TestRepeatedIDInALaterCall(t *testing.T) {
+	for _, d := range testDSNs {
+		t.Run(d.name, func(t *testing.T) {
+			ctx := context.Background()
+			clock := standing.NewTestClock(standingtest.Start)
+			s, r := writeBehindStore(t, d.dsn(t), clock)
+			if _, _, err := r.ApplyRules(ctx, []rules.Rule{
+				{ID: "declines", Name: "Declines", Enabled: true, Mode: rules.ModeActive,
+					Expression: `event.type == "payment_declined" && features.declined_payments_24h >= 2`, Outcome: rules.Outcome{Score: 1}},
+				{ID: "verify", Name: "Verify", Enabled: true, Mode: rules.ModeActive,
+					Expression: `event.type == "payment_declined" && features.declined_payments_24h >= 5`,
+					Outcome:    rules.Outcome{RequirePaymentVerification: true}},
+			}, "test"); err != nil {
+				t.Fatal(err)
+			}
+			a := standingtest.MustCreateAccount(t, s, standing.RoleBuyer, "repeat@example.com")
+			b := standingtest.MustCreateAccount(t, s, standing.RoleBuyer, "bystander@example.com")
+			decline := func(id, acc string) standing.EventInput {
+				clock.Advance(time.Minute)
+				return standing.EventInput{Event: standing.Event{ID: id, AccountID: acc, Type: standing.EventPaymentDeclined, Time: clock.Now()}}
+			}
+			// saw is how many declines the rule saw, from the decision's explanation.
+			saw := func(dec *standing.EventDecision) string {
+				for _, f := range dec.Fired {
+					if f.RuleID == "declines" {
+						return strings.TrimPrefix(f.Because, `event.type = "payment_declined", features.declined_payments_24h `)
+					}
+				}
+				return ""
+			}
+			process := func(in ...standing.EventInput) []standing.EventResult {
+				t.Helper()
+				out, err := r.ProcessEvents(ctx, in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, o := range out {
+					if o.Err != nil {
+						t.Fatal(o.Err)
+					}
+				}
+				return out
+			}
+			first := process(decline("d-1", a.ID), decline("d-2", a.ID))
+			process(decline("b-1", b.ID))
+			// d-2 again, with a's third decline and b's second. Taken as new, d-2 would
+			// make d-3 the fourth; kept in memory, d-4 the fifth, which restricts.
+			out := process(decline("d-2", a.ID), decline("b-2", b.ID), decline("d-3", a.ID))
+			if !out[0].Decision.Duplicate || out[0].Decision.Score != first[1].Decision.Score {
+				t.Errorf("the repeat of d-2 = %+v; want the first decision %+v, marked a duplicate", out[0].Decision, first[1].Decision)
+			}
+			if got := saw(out[2].Decision); got != "= 3" {
+				t.Errorf("d-3: the rule saw %q; want = 3", got)
+			}
+			if got := saw(process(decline("d-4", a.ID))[0].Decision); got != "= 4" {
+				t.Errorf("d-4: the rule saw %q; want = 4", got)
+			}
+			// And a repeat in a call whose first try restricts: d-4 taken as new would be
+			// the fifth decline. Only d-5 is, and restricts once.
+			out = process(decline("d-4", a.ID), decline("d-5", a.ID))
+			if got := saw(out[1].Decision); got != "= 5" {
+				t.Errorf("d-5: the rule saw %q; want = 5", got)
+			}
+			for acc, want := range map[string]int{a.ID: 5, b.ID: 2} {
+				if got := featuresOf(t, r, acc, clock.Now())["declined_payments_24h"]; fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("declined_payments_24h of %s = %v; want %v", acc, got, want)
+				}
+			}
+			rs, err := s.Restrictions(ctx, a.ID, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rs) != 1 {
+				t.Errorf("a has %d restrictions; want the one of d-5", len(rs))
+			}
+		})
+	}
+}
