@@ -28,8 +28,11 @@ func (a *App) wireRisk() ([]httpapi.Route, error) {
 	if err := intel.load(a.Policy()); err != nil {
 		return nil, err
 	}
+	decidedTx := a.Metrics.Counter("standing_event_transactions_total", "Transactions that decided on events (on SQLite concurrent requests share one).").With()
+	decided := a.Metrics.Counter("standing_events_decided_total", "Events decided, repeats included.").With()
 	risk := sqlstore.NewRisk(a.Store, sqlstore.RiskOptions{Log: a.Log, Combine: true, Identity: a.identity.Account,
-		IPFacts: func(in *standing.EventInput, ip netip.Addr) { intel.db().Enrich(in, ip) }})
+		IPFacts: func(in *standing.EventInput, ip netip.Addr) { intel.db().Enrich(in, ip) },
+		Decided: func(events int) { decidedTx.Inc(); decided.Add(uint64(events)) }})
 	if n, err := risk.SeedDefaultRules(ctx); err != nil {
 		return nil, fmt.Errorf("seed the default rules: %w", err)
 	} else if n > 0 {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -184,11 +185,22 @@ func Events(ctx context.Context, o EventsOptions, out io.Writer) error {
 		if phase == "batch" {
 			clients, size, tag = o.BatchClients, o.BatchSize, "b"
 		}
+		before, err := s.eventTransactions(ctx)
+		if err != nil {
+			return err
+		}
 		res, err := DriveEvents(ctx, s, ids, clients, size, o.Duration, tag)
 		if err != nil {
 			return err
 		}
+		after, err := s.eventTransactions(ctx)
+		if err != nil {
+			return err
+		}
 		fmt.Fprintf(out, "%-8s %s\n", phase+":", res)
+		if tx := after[0] - before[0]; tx > 0 {
+			fmt.Fprintf(out, "%-8s %.1f events a transaction (%.0f transactions)\n", "", (after[1]-before[1])/tx, tx)
+		}
 	}
 	return nil
 }
@@ -219,6 +231,9 @@ type EventsResult struct {
 	Took     time.Duration
 	Lat      *Latencies
 	Batch    int
+	// CPU is the process's CPU time over the phase, load generator included; zero where
+	// it is not measured.
+	CPU time.Duration
 }
 
 // Rate returns events per second.
@@ -227,7 +242,16 @@ func (r EventsResult) Rate() float64 { return float64(r.Events) / r.Took.Seconds
 // String writes the phase's figures on one line.
 func (r EventsResult) String() string {
 	return fmt.Sprintf("%d events in %d requests (batches of %d) in %.1fs = %.0f events/s, %d errors; latency per request p50 %s  p99 %s  p99.9 %s",
-		r.Events, r.Requests, r.Batch, r.Took.Seconds(), r.Rate(), r.Errors, round(r.Lat.Percentile(50)), round(r.Lat.Percentile(99)), round(r.Lat.Percentile(99.9)))
+		r.Events, r.Requests, r.Batch, r.Took.Seconds(), r.Rate(), r.Errors, round(r.Lat.Percentile(50)), round(r.Lat.Percentile(99)), round(r.Lat.Percentile(99.9))) + r.cpuFigures()
+}
+
+// cpuFigures is the phase's CPU time per event and the processors it kept busy, or
+// nothing where CPU time is not measured.
+func (r EventsResult) cpuFigures() string {
+	if r.CPU <= 0 || r.Events == 0 || r.Took <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("; CPU %.1f µs/event on %.2f cores", float64(r.CPU.Nanoseconds())/1e3/float64(r.Events), r.CPU.Seconds()/r.Took.Seconds())
 }
 
 // DriveEvents posts events of the accounts from clients raw keep-alive clients, batch
@@ -240,6 +264,7 @@ func DriveEvents(ctx context.Context, s *Server, ids []string, clients, batch in
 	}
 	maker := newEventMaker(ids, tag+strconv.FormatInt(time.Now().UnixNano()%1e9, 36)+"-")
 	var bad atomic.Int64
+	cpu := processCPU()
 	lat, errs, took := Drive(ctx, clients, d, func(ctx context.Context, rng *rand.Rand) error {
 		c := <-pool
 		defer func() { pool <- c }()
@@ -266,7 +291,38 @@ func DriveEvents(ctx context.Context, s *Server, ids []string, clients, batch in
 		}
 		return nil
 	})
-	return EventsResult{Events: lat.Count() * batch, Requests: lat.Count(), Errors: errs, Took: took, Lat: lat, Batch: batch}, nil
+	return EventsResult{Events: lat.Count() * batch, Requests: lat.Count(), Errors: errs, Took: took, Lat: lat, Batch: batch, CPU: processCPU() - cpu}, nil
+}
+
+// eventTransactions reads the server's metrics: the transactions that decided on events
+// and the events they decided.
+func (s *Server) eventTransactions(ctx context.Context) ([2]float64, error) {
+	var out [2]float64
+	req, err := http.NewRequestWithContext(ctx, "GET", s.URL+"/metrics", nil)
+	if err != nil {
+		return out, err
+	}
+	req.Header.Set("Authorization", "Bearer "+s.Key)
+	resp, err := s.Client.Do(req)
+	if err != nil {
+		return out, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return out, fmt.Errorf("GET /metrics: %d %v", resp.StatusCode, err)
+	}
+	for line := range strings.Lines(string(b)) {
+		name, value, ok := strings.Cut(strings.TrimSpace(line), " ")
+		i := slices.Index([]string{"standing_event_transactions_total", "standing_events_decided_total"}, name)
+		if !ok || i < 0 {
+			continue
+		}
+		if out[i], err = strconv.ParseFloat(value, 64); err != nil {
+			return out, fmt.Errorf("GET /metrics: %s: %w", name, err)
+		}
+	}
+	return out, nil
 }
 
 // Get reads a 2xx JSON answer into out.

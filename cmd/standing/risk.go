@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -293,6 +294,7 @@ func runBenchEvents(ctx context.Context, fs *flag.FlagSet, args []string, stdout
 	fs.StringVar(&o.DatabaseURL, "database-url", "", "postgres://… to bench on PostgreSQL; empty: SQLite in a temporary folder")
 	phases := fs.String("phases", "single,batch", "the measured phases to run, in order: single, batch or both")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured phases to this file")
+	traceFile := fs.String("trace", "", "write an execution trace of the measured phases to this file (go tool trace)")
 	memProfile := fs.String("memprofile", "", "write the allocations of the measured phases (pprof alloc_space) to this file")
 	scale := fs.Bool("scale", false, "compare latency on an empty store with a large one (see --scale-accounts, --scale-events)")
 	so := bench.ScaleOptions{}
@@ -326,6 +328,22 @@ func runBenchEvents(ctx context.Context, fs *flag.FlagSet, args []string, stdout
 				return
 			}
 			pprof.StopCPUProfile()
+		})
+	}
+	if *traceFile != "" {
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		profiles = append(profiles, func(start bool) {
+			if start {
+				if err := trace.Start(f); err != nil {
+					fmt.Fprintf(os.Stderr, "standing: trace: %v\n", err)
+				}
+				return
+			}
+			trace.Stop()
 		})
 	}
 	if *memProfile != "" {
