@@ -1044,20 +1044,22 @@ func (d *decider) evaluate(pre []*pending) {
 			}
 		}
 	}
-	// The writer evaluates too, helped by a goroutine on each other processor: it never
-	// waits for a helper to be scheduled, only for the event a helper is on.
+	parallel(len(work), 1, func(k int) { d.evaluateOne(work[k]) })
+}
+
+// parallel calls do(0) … do(n-1), spread over the processors when there are at least
+// per items for each: the caller works through them too, helped by a goroutine on each
+// other processor, so it never waits for a helper to be scheduled, only for the item a
+// helper is on.
+func parallel(n, per int, do func(i int)) {
 	var next atomic.Int64
 	run := func() {
-		for {
-			k := int(next.Add(1)) - 1
-			if k >= len(work) {
-				return
-			}
-			d.evaluateOne(work[k])
+		for k := int(next.Add(1)) - 1; k < n; k = int(next.Add(1)) - 1 {
+			do(k)
 		}
 	}
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(work)) - 1 {
+	for range min(runtime.GOMAXPROCS(0), n/per) - 1 {
 		wg.Go(run)
 	}
 	run()
@@ -1151,25 +1153,7 @@ func (d *decider) encodeResults() error {
 		b, err := json.Marshal(d.results[i].dec)
 		d.events[d.results[i].at], errs[i] = string(b), err
 	}
-	workers := min(runtime.GOMAXPROCS(0), len(d.results)/32)
-	if workers < 2 {
-		for i := range d.results {
-			encode(i)
-		}
-	} else {
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for k := int(next.Add(1)) - 1; k < len(d.results); k = int(next.Add(1)) - 1 {
-					encode(k)
-				}
-			}()
-		}
-		wg.Wait()
-	}
+	parallel(len(d.results), 32, encode)
 	return errors.Join(errs...)
 }
 
