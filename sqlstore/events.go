@@ -266,9 +266,6 @@ func (s *Store) Event(ctx context.Context, id string) (standing.Event, *standing
 	if result == "" {
 		return e, nil, nil
 	}
-	var d standing.EventDecision
-	if err := json.Unmarshal([]byte(result), &d); err != nil {
-		return e, nil, err
-	}
-	return e, &d, nil
+	d, err := decodeDecision(result, e.ID, e.AccountID, e.Type)
+	return e, d, err
 }

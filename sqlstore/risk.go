@@ -1150,7 +1150,7 @@ type storedResult struct {
 func (d *decider) encodeResults() error {
 	errs := make([]error, len(d.results))
 	encode := func(i int) {
-		b, err := json.Marshal(d.results[i].dec)
+		b, err := encodeDecision(d.results[i].dec)
 		d.events[d.results[i].at], errs[i] = string(b), err
 	}
 	parallel(len(d.results), 32, encode)
@@ -1267,14 +1267,55 @@ func (s *Store) ForgetRiskState(accountIDs ...string) { s.riskChanged(accountIDs
 
 // duplicateDecision returns the stored decision of an event id seen before.
 func duplicateDecision(in *standing.EventInput, stored string) (*standing.EventDecision, error) {
-	dec := &standing.EventDecision{EventID: in.ID, AccountID: in.AccountID, Type: in.Type,
-		Fired: []standing.FiredRule{}, Shadow: []standing.FiredRule{}, Actions: []standing.RiskAction{}}
-	if stored != "" {
-		if err := json.Unmarshal([]byte(stored), dec); err != nil {
-			return nil, fmt.Errorf("stored decision of %s: %w", in.ID, err)
-		}
+	dec, err := decodeDecision(stored, in.ID, in.AccountID, in.Type)
+	if err != nil {
+		return nil, err
 	}
 	dec.Duplicate = true
+	return dec, nil
+}
+
+// storedDecision is the form of a decision in its events row: what the row's columns
+// say already (the event's id, account and type) is left out, and so are empty lists
+// and a zero score. Most decisions fire nothing; the full form had made them half of
+// each row, and of the pages each transaction writes. Rows written before keep the full
+// form, which decodeDecision reads as well.
+type storedDecision struct {
+	Score     int                    `json:"score,omitempty"`
+	Fired     []standing.FiredRule   `json:"fired,omitempty"`
+	Shadow    []standing.FiredRule   `json:"shadow,omitempty"`
+	Actions   []standing.RiskAction  `json:"actions,omitempty"`
+	Errors    []standing.RuleFailure `json:"errors,omitempty"`
+	DecidedAt time.Time              `json:"decided_at"`
+}
+
+func encodeDecision(dec *standing.EventDecision) ([]byte, error) {
+	return json.Marshal(storedDecision{Score: dec.Score, Fired: dec.Fired, Shadow: dec.Shadow, Actions: dec.Actions,
+		Errors: dec.Errors, DecidedAt: dec.DecidedAt})
+}
+
+// decodeDecision reads a stored decision, compact (storedDecision) or full, of the event
+// id of the account of type typ. Empty (an event Standing recorded itself) is a decision
+// of nothing.
+func decodeDecision(stored, id, accountID, typ string) (*standing.EventDecision, error) {
+	dec := &standing.EventDecision{}
+	if stored != "" {
+		if err := json.Unmarshal([]byte(stored), dec); err != nil {
+			return nil, fmt.Errorf("stored decision of %s: %w", id, err)
+		}
+	}
+	if dec.EventID == "" {
+		dec.EventID, dec.AccountID, dec.Type = id, accountID, typ
+	}
+	if dec.Fired == nil {
+		dec.Fired = []standing.FiredRule{}
+	}
+	if dec.Shadow == nil {
+		dec.Shadow = []standing.FiredRule{}
+	}
+	if dec.Actions == nil {
+		dec.Actions = []standing.RiskAction{}
+	}
 	return dec, nil
 }
 

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -601,5 +602,48 @@ func TestRepeatedIDInALaterCall(t *testing.T) {
 				t.Errorf("a has %d restrictions; want the one of d-5", len(rs))
 			}
 		})
+	}
+}
+
+// TestStoredDecisionForms: a decision is stored without what its row's columns hold and
+// without empty lists, and read back whole; a row in the full form of earlier versions
+// reads the same.
+func TestStoredDecisionForms(t *testing.T) {
+	at := standingtest.Start.UTC()
+	dec := &standing.EventDecision{EventID: "e-1", AccountID: "acc_1", Type: "order_placed", Fired: []standing.FiredRule{},
+		Shadow: []standing.FiredRule{}, Actions: []standing.RiskAction{}, DecidedAt: at}
+	b, err := encodeDecision(dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"decided_at":"` + at.Format(time.RFC3339Nano) + `"}`; string(b) != want {
+		t.Errorf("stored %s; want %s", b, want)
+	}
+	full := `{"event_id":"e-1","account_id":"acc_1","type":"order_placed","score":0,"fired":[],"shadow":[],"actions":[],"decided_at":"` + at.Format(time.RFC3339Nano) + `"}`
+	for _, stored := range []string{string(b), full} {
+		got, err := decodeDecision(stored, "e-1", "acc_1", "order_placed")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, dec) {
+			t.Errorf("decoded %s = %+v; want %+v", stored, got, dec)
+		}
+	}
+	fired := *dec
+	fired.Score, fired.Fired = 10, []standing.FiredRule{{RuleID: "declines", Name: "Declines", Version: 2, Mode: "active", Score: 10,
+		Outcome: json.RawMessage(`{"score":10}`), Because: "features.declined_payments_24h = 3", Explanation: []standing.ExplainedValue{}}}
+	b, err = encodeDecision(&fired)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeDecision(string(b), "e-1", "acc_1", "order_placed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, &fired) {
+		t.Errorf("decoded %s = %+v; want %+v", b, got, &fired)
+	}
+	if _, err := decodeDecision(`{"score":`, "e-1", "acc_1", "order_placed"); err == nil || !strings.Contains(err.Error(), "e-1") {
+		t.Errorf("a broken stored decision: %v; want an error naming the event", err)
 	}
 }
