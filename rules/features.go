@@ -2,9 +2,7 @@ package rules
 
 import (
 	"cmp"
-	"encoding/hex"
 	"encoding/json"
-	"hash/fnv"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -83,7 +81,7 @@ type FeatureState struct {
 	orders    []int64     // order_placed times
 	complaint []int64     // complaint_received times
 	loginFail []int64     // login_failed times
-	ids       []string    // hashes of the most recent event ids, oldest first
+	ids       []uint64    // hashes of the most recent event ids, oldest first
 	cur       current     // what the last applied event changed
 }
 
@@ -93,8 +91,18 @@ type seenValue struct {
 	Last int64  `json:"t"`
 }
 
-// netPoint is the network side of one event.
+// netPoint is the network side of one event. IP is the hash of its address (hashOf), 0
+// for none. Hashes are numbers in memory, where the features compare them with every
+// event, and 16 hex digits in JSON (hashText).
 type netPoint struct {
+	At      int64
+	IP      uint64
+	Country string
+	ASN     uint
+}
+
+// netWire is a netPoint in JSON.
+type netWire struct {
 	At      int64  `json:"t"`
 	IP      string `json:"ip,omitempty"`
 	Country string `json:"c,omitempty"`
@@ -117,7 +125,7 @@ type featureWire struct {
 	IPs       []seenValue `json:"ips,omitempty"`
 	Devices   []seenValue `json:"devices,omitempty"`
 	Countries []seenValue `json:"countries,omitempty"`
-	Net       []netPoint  `json:"net,omitempty"`
+	Net       []netWire   `json:"net,omitempty"`
 	Profile   []int64     `json:"profile,omitempty"`
 	Declines  []int64     `json:"declines,omitempty"`
 	Orders    []int64     `json:"orders,omitempty"`
@@ -185,8 +193,8 @@ func (s *FeatureState) AppendJSON(b []byte) []byte {
 				b = append(b, ',')
 			}
 			b = strconv.AppendInt(append(b, `{"t":`...), p.At, 10)
-			if p.IP != "" {
-				b = appendJSONString(append(b, `,"ip":`...), p.IP)
+			if p.IP != 0 {
+				b = append(appendHashText(append(b, `,"ip":"`...), p.IP), '"')
 			}
 			if p.Country != "" {
 				b = appendJSONString(append(b, `,"c":`...), p.Country)
@@ -209,7 +217,7 @@ func (s *FeatureState) AppendJSON(b []byte) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, id)
+			b = append(appendHashText(append(b, '"'), id), '"')
 		}
 		b = append(b, ']')
 	}
@@ -269,8 +277,25 @@ func (s *FeatureState) UnmarshalJSON(b []byte) error {
 		slices.SortStableFunc(*l, bySeen)
 		*l = keepNewest(*l)
 	}
-	slices.SortStableFunc(w.Net, func(a, b netPoint) int { return cmp.Compare(a.At, b.At) })
+	slices.SortStableFunc(w.Net, func(a, b netWire) int { return cmp.Compare(a.At, b.At) })
 	w.Net = keepNewest(w.Net)
+	var net []netPoint
+	if w.Net != nil {
+		net = make([]netPoint, len(w.Net))
+		for i, p := range w.Net {
+			net[i] = netPoint{At: p.At, Country: p.Country, ASN: p.ASN}
+			if p.IP != "" {
+				net[i].IP = hashFromText(p.IP)
+			}
+		}
+	}
+	var ids []uint64
+	if w.IDs != nil {
+		ids = make([]uint64, len(w.IDs))
+		for i, id := range w.IDs {
+			ids[i] = hashFromText(id)
+		}
+	}
 	for _, l := range []*[]int64{&w.Profile, &w.Declines, &w.Orders, &w.Complaint, &w.LoginFail} {
 		slices.Sort(*l)
 		*l = keepNewest(*l)
@@ -278,8 +303,8 @@ func (s *FeatureState) UnmarshalJSON(b []byte) error {
 	w.IDs = keepNewest(w.IDs)
 	*s = FeatureState{
 		total: w.Total, newest: w.Newest, ips: w.IPs, devices: w.Devices, countries: w.Countries,
-		net: w.Net, profile: w.Profile, declines: w.Declines, orders: w.Orders,
-		complaint: w.Complaint, loginFail: w.LoginFail, ids: w.IDs, cur: w.Cur,
+		net: net, profile: w.Profile, declines: w.Declines, orders: w.Orders,
+		complaint: w.Complaint, loginFail: w.LoginFail, ids: ids, cur: w.Cur,
 	}
 	return nil
 }
@@ -292,18 +317,46 @@ func keepNewest[T any](l []T) []T {
 	return l
 }
 
-// hash64 returns a short stable hash of s.
+// hash64 returns a short stable hash of s as text: hashText(hashOf(s)).
 func hash64(s string) string {
-	h := fnv.New64a()
-	h.Write([]byte(s))
-	var b [8]byte
-	return hex.EncodeToString(h.Sum(b[:0]))
+	return string(appendHashText(make([]byte, 0, 16), hashOf(s)))
+}
+
+// hashOf is the 64-bit FNV-1a hash of s.
+func hashOf(s string) uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= prime
+	}
+	return h
+}
+
+// appendHashText appends h as 16 lower-case hex digits, the text form of a hash.
+func appendHashText(b []byte, h uint64) []byte {
+	const digits = "0123456789abcdef"
+	for shift := 60; shift >= 0; shift -= 4 {
+		b = append(b, digits[h>>uint(shift)&15])
+	}
+	return b
+}
+
+// hashFromText reads a hash written by appendHashText. Text of another form, which no
+// version wrote, is hashed itself, so it still compares equal to itself.
+func hashFromText(s string) uint64 {
+	if len(s) == 16 {
+		if h, err := strconv.ParseUint(s, 16, 64); err == nil {
+			return h
+		}
+	}
+	return hashOf(s)
 }
 
 // Seen reports whether an event with this id was applied recently (among the last
 // MaxRemembered ids). An empty id is never seen.
 func (s *FeatureState) Seen(id string) bool {
-	return id != "" && slices.Contains(s.ids, hash64(id))
+	return id != "" && slices.Contains(s.ids, hashOf(id))
 }
 
 // Clone returns a deep copy of the state: Apply on one does not change the other.
@@ -338,7 +391,7 @@ func (s *FeatureState) KnowsDevice(id string) bool {
 // in events_total and in the distinct-value memory but not in the windowed counts.
 func (s *FeatureState) Apply(e Event) {
 	if e.ID != "" {
-		h := hash64(e.ID)
+		h := hashOf(e.ID)
 		if slices.Contains(s.ids, h) {
 			return
 		}
@@ -354,8 +407,10 @@ func (s *FeatureState) Apply(e Event) {
 	}
 	s.cur = current{}
 
+	var ipHash uint64
 	if e.IP.IsValid() {
-		h := hash64(e.IP.Unmap().String())
+		ipHash = hashOf(e.IP.Unmap().String())
+		h := string(appendHashText(make([]byte, 0, 16), ipHash))
 		s.cur.NewIP = len(s.ips) > 0 && !hasSeen(s.ips, h)
 		s.ips = see(s.ips, h, at)
 	}
@@ -369,10 +424,7 @@ func (s *FeatureState) Apply(e Event) {
 		s.countries = see(s.countries, country, at)
 	}
 	if e.IP.IsValid() || country != "" || e.ASN != 0 {
-		p := netPoint{At: at, Country: country, ASN: e.ASN}
-		if e.IP.IsValid() {
-			p.IP = hash64(e.IP.Unmap().String())
-		}
+		p := netPoint{At: at, IP: ipHash, Country: country, ASN: e.ASN}
 		// Insert after every point at or before this time, so equal times keep arrival order.
 		i, _ := slices.BinarySearchFunc(s.net, at+1, func(q netPoint, t int64) int { return cmp.Compare(q.At, t) })
 		for j := i - 1; j >= 0 && country != ""; j-- {
@@ -603,12 +655,12 @@ func (s *FeatureState) snapshotInto(m map[string]any, now time.Time) map[string]
 	n := now.UnixMilli()
 	since := func(d time.Duration) int64 { return n - d.Milliseconds() }
 	ipChanges := 0
-	prev := ""
+	prev := uint64(0)
 	for _, p := range s.net {
-		if p.IP == "" {
+		if p.IP == 0 {
 			continue
 		}
-		if prev != "" && p.IP != prev && p.At > since(window24h) {
+		if prev != 0 && p.IP != prev && p.At > since(window24h) {
 			ipChanges++
 		}
 		prev = p.IP
@@ -978,10 +1030,10 @@ func (p *wireParser) seen() ([]seenValue, bool) {
 	return out, ok
 }
 
-func (p *wireParser) net() ([]netPoint, bool) {
-	out := []netPoint{}
+func (p *wireParser) net() ([]netWire, bool) {
+	out := []netWire{}
 	ok := p.list(func() bool {
-		var v netPoint
+		var v netWire
 		ok := p.object(func(key string) bool {
 			var ok bool
 			switch key {

@@ -30,11 +30,7 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 			e.ASN = uint(rng.IntN(3))
 			st.Apply(e)
 		}
-		want, err := json.Marshal(featureWire{
-			V: featureFormat, Total: st.total, Newest: st.newest, IPs: st.ips, Devices: st.devices,
-			Countries: st.countries, Net: st.net, Profile: st.profile, Declines: st.declines,
-			Orders: st.orders, Complaint: st.complaint, LoginFail: st.loginFail, IDs: st.ids, Cur: st.cur,
-		})
+		want, err := json.Marshal(wireOf(&st))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,6 +57,43 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 		if !bytes.Equal(again, got) {
 			t.Fatalf("round %d: the state does not survive a round trip", round)
 		}
+	}
+}
+
+// wireOf is the wire struct of a state, as encoding/json would write it.
+func wireOf(st *FeatureState) featureWire {
+	w := featureWire{V: featureFormat, Total: st.total, Newest: st.newest, IPs: st.ips, Devices: st.devices,
+		Countries: st.countries, Profile: st.profile, Declines: st.declines, Orders: st.orders,
+		Complaint: st.complaint, LoginFail: st.loginFail, Cur: st.cur}
+	for _, p := range st.net {
+		nw := netWire{At: p.At, Country: p.Country, ASN: p.ASN}
+		if p.IP != 0 {
+			nw.IP = fmt.Sprintf("%016x", p.IP)
+		}
+		w.Net = append(w.Net, nw)
+	}
+	for _, id := range st.ids {
+		w.IDs = append(w.IDs, fmt.Sprintf("%016x", id))
+	}
+	return w
+}
+
+// TestHashText: a hash reads back from its text, the text is what hash64 wrote before
+// hashes were numbers in memory, and text of another form still reads as a value.
+func TestHashText(t *testing.T) {
+	for _, s := range []string{"", "10.0.0.1", "evt-1", "ünïcode"} {
+		h := hashOf(s)
+		text := string(appendHashText(nil, h))
+		if text != hash64(s) || len(text) != 16 || hashFromText(text) != h {
+			t.Errorf("%q: hash %x, text %q, hash64 %q, read back %x", s, h, text, hash64(s), hashFromText(text))
+		}
+	}
+	// FNV-1a of "a", as hash/fnv computes it.
+	if got := hash64("a"); got != "af63dc4c8601ec8c" {
+		t.Errorf("hash64(a) = %s", got)
+	}
+	if hashFromText("not-a-hash") != hashOf("not-a-hash") || hashFromText("zzzzzzzzzzzzzzzz") != hashOf("zzzzzzzzzzzzzzzz") {
+		t.Error("text that is not a hash does not read as its own hash")
 	}
 }
 
