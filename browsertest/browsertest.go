@@ -52,6 +52,10 @@ func New(t *testing.T) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("no-first-run", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
+		// Without /dev/shm Chromium keeps its shared memory in org.chromium.Chromium.*
+		// folders under TMPDIR, which a killed browser leaves behind: they go in the
+		// test's own folder, removed with it.
+		chromedp.Env("TMPDIR="+t.TempDir()),
 		chromedp.WindowSize(1200, 900),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
