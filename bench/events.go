@@ -29,7 +29,10 @@ type EventsOptions struct {
 	// Duration is how long each phase drives events.
 	Duration time.Duration
 	// ExtraRules is how many rules are added to the default pack.
-	ExtraRules  int
+	ExtraRules int
+	// RandomIDs gives the events random ids, as a marketplace using UUIDs sends, instead of
+	// ids in increasing order.
+	RandomIDs   bool
 	DatabaseURL string
 	// Phases names the measured phases to run, "single" and "batch"; empty runs both.
 	Phases []string
@@ -88,10 +91,11 @@ func ExtraRules(n int) []map[string]any {
 
 // eventMaker renders unique event bodies for the accounts.
 type eventMaker struct {
-	ids  []string
-	seq  atomic.Int64
-	tag  string
-	kind []string
+	ids    []string
+	seq    atomic.Int64
+	tag    string
+	kind   []string
+	random bool // random event ids (randomID), not tag and sequence
 }
 
 func newEventMaker(ids []string, tag string) *eventMaker {
@@ -113,8 +117,12 @@ func (m *eventMaker) appendEvent(b []byte, rng *rand.Rand) []byte {
 	i := rng.IntN(len(m.ids))
 	kind := m.kind[rng.IntN(len(m.kind))]
 	b = append(b, `{"id":"`...)
-	b = append(b, m.tag...)
-	b = strconv.AppendInt(b, m.seq.Add(1), 36)
+	if m.random {
+		b = appendRandomID(b, rng)
+	} else {
+		b = append(b, m.tag...)
+		b = strconv.AppendInt(b, m.seq.Add(1), 36)
+	}
 	b = append(b, `","type":"`...)
 	b = append(b, kind...)
 	b = append(b, `","account_id":"`...)
@@ -141,6 +149,23 @@ func (m *eventMaker) appendEvent(b []byte, rng *rand.Rand) []byte {
 	return append(b, '}')
 }
 
+// appendRandomID appends a random id in the form of a UUID version 4.
+func appendRandomID(b []byte, rng *rand.Rand) []byte {
+	const hex = "0123456789abcdef"
+	hi, lo := rng.Uint64(), rng.Uint64()
+	for i := range 32 {
+		if i == 8 || i == 12 || i == 16 || i == 20 {
+			b = append(b, '-')
+		}
+		v := hi
+		if i >= 16 {
+			v = lo
+		}
+		b = append(b, hex[v>>(60-4*uint(i%16))&15])
+	}
+	return b
+}
+
 // Events adds the extra rules, imports accounts, and drives POST /v1/events: single events
 // from Concurrency clients, then batches of BatchSize from BatchClients clients, printing
 // events per second and latency percentiles of each phase.
@@ -151,8 +176,12 @@ func Events(ctx context.Context, o EventsOptions, out io.Writer) error {
 		return err
 	}
 	defer s.Close()
-	fmt.Fprintf(out, "standing bench events: %d accounts, default rules + %d, %d clients single, %d clients × batches of %d, %s a phase, store %s\n",
-		o.Accounts, o.ExtraRules, o.Concurrency, o.BatchClients, o.BatchSize, o.Duration, s.App.Store.Dialect())
+	idForm := "in increasing order"
+	if o.RandomIDs {
+		idForm = "random (UUIDs)"
+	}
+	fmt.Fprintf(out, "standing bench events: %d accounts, default rules + %d, %d clients single, %d clients × batches of %d, %s a phase, store %s, event ids %s\n",
+		o.Accounts, o.ExtraRules, o.Concurrency, o.BatchClients, o.BatchSize, o.Duration, s.App.Store.Dialect(), idForm)
 	for _, r := range ExtraRules(o.ExtraRules) {
 		body, _ := json.Marshal(r)
 		if err := s.Post(ctx, "/v1/rules", body, nil); err != nil {
@@ -189,7 +218,7 @@ func Events(ctx context.Context, o EventsOptions, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		res, err := DriveEvents(ctx, s, ids, clients, size, o.Duration, tag)
+		res, err := DriveEvents(ctx, s, ids, clients, size, o.Duration, tag, o.RandomIDs)
 		if err != nil {
 			return err
 		}
@@ -255,14 +284,15 @@ func (r EventsResult) cpuFigures() string {
 }
 
 // DriveEvents posts events of the accounts from clients raw keep-alive clients, batch
-// events a request, for d.
-func DriveEvents(ctx context.Context, s *Server, ids []string, clients, batch int, d time.Duration, tag string) (EventsResult, error) {
+// events a request, for d; randomIDs gives them random ids (EventsOptions.RandomIDs).
+func DriveEvents(ctx context.Context, s *Server, ids []string, clients, batch int, d time.Duration, tag string, randomIDs bool) (EventsResult, error) {
 	addr := strings.TrimPrefix(s.URL, "http://")
 	pool := make(chan *rawClient, clients)
 	for i := 0; i < clients; i++ {
 		pool <- newRawClient(addr, s.Key, "/v1/events")
 	}
 	maker := newEventMaker(ids, tag+strconv.FormatInt(time.Now().UnixNano()%1e9, 36)+"-")
+	maker.random = randomIDs
 	var bad atomic.Int64
 	cpu := processCPU()
 	lat, errs, took := Drive(ctx, clients, d, func(ctx context.Context, rng *rand.Rand) error {
@@ -459,7 +489,7 @@ func scaleRun(ctx context.Context, o ScaleOptions, large bool, out io.Writer) (S
 	if err != nil {
 		return res, err
 	}
-	res.Events, err = DriveEvents(ctx, s, ids, o.Concurrency, 1, o.Duration, res.Label[:1])
+	res.Events, err = DriveEvents(ctx, s, ids, o.Concurrency, 1, o.Duration, res.Label[:1], false)
 	return res, err
 }
 

@@ -291,6 +291,7 @@ func runBenchEvents(ctx context.Context, fs *flag.FlagSet, args []string, stdout
 	fs.IntVar(&o.BatchSize, "batch", 500, "events per batch")
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "how long each phase runs")
 	fs.IntVar(&o.ExtraRules, "extra-rules", 50, "rules added to the default pack")
+	fs.BoolVar(&o.RandomIDs, "random-ids", false, "give the events random ids, as UUIDs, not ids in increasing order")
 	fs.StringVar(&o.DatabaseURL, "database-url", "", "postgres://… to bench on PostgreSQL; empty: SQLite in a temporary folder")
 	phases := fs.String("phases", "single,batch", "the measured phases to run, in order: single, batch or both")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured phases to this file")
