@@ -457,11 +457,6 @@ func (r *Risk) decide(ctx context.Context, in []standing.EventInput, unchecked b
 	var touched []string
 	err = r.s.write(ctx, func(t *tx) error {
 		d := &decider{r: r, t: t, es: es, p: es.policy, accounts: map[string]*riskAccount{}, seen: map[string]int{}, unchecked: unchecked}
-		defer func() {
-			for id := range d.accounts {
-				touched = append(touched, id)
-			}
-		}()
 		if !unchecked {
 			if err := d.loadPrior(in); err != nil {
 				return err
@@ -522,6 +517,11 @@ func (r *Risk) decide(ctx context.Context, in []standing.EventInput, unchecked b
 			return err
 		}
 		if err := d.flush(); err != nil {
+			if errors.Is(err, errStoredBefore) {
+				for id := range d.accounts {
+					touched = append(touched, id)
+				}
+			}
 			return err
 		}
 		// On SQLite this transaction holds the only write connection until it commits, so

@@ -314,38 +314,39 @@ func runBenchEvents(ctx context.Context, fs *flag.FlagSet, args []string, stdout
 		so.Concurrency, so.Duration, so.ExtraRules = o.Concurrency, o.Duration, o.ExtraRules
 		return bench.Scale(ctx, so, stdout)
 	}
+	var closers []io.Closer
+	defer func() {
+		for _, c := range closers {
+			c.Close()
+		}
+	}()
 	var profiles []func(start bool)
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+	// recorder writes what start begins recording into path, until stop.
+	recorder := func(path, what string, start func(io.Writer) error, stop func()) error {
+		if path == "" {
+			return nil
+		}
+		f, err := os.Create(path)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		profiles = append(profiles, func(start bool) {
-			if start {
-				if err := pprof.StartCPUProfile(f); err != nil {
-					fmt.Fprintf(os.Stderr, "standing: cpu profile: %v\n", err)
-				}
+		closers = append(closers, f)
+		profiles = append(profiles, func(on bool) {
+			if !on {
+				stop()
 				return
 			}
-			pprof.StopCPUProfile()
+			if err := start(f); err != nil {
+				fmt.Fprintf(os.Stderr, "standing: %s: %v\n", what, err)
+			}
 		})
+		return nil
 	}
-	if *traceFile != "" {
-		f, err := os.Create(*traceFile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		profiles = append(profiles, func(start bool) {
-			if start {
-				if err := trace.Start(f); err != nil {
-					fmt.Fprintf(os.Stderr, "standing: trace: %v\n", err)
-				}
-				return
-			}
-			trace.Stop()
-		})
+	if err := recorder(*cpuProfile, "cpu profile", pprof.StartCPUProfile, pprof.StopCPUProfile); err != nil {
+		return err
+	}
+	if err := recorder(*traceFile, "trace", trace.Start, trace.Stop); err != nil {
+		return err
 	}
 	if *memProfile != "" {
 		f, err := os.Create(*memProfile)
