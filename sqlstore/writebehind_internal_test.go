@@ -463,6 +463,31 @@ func TestConcurrentWritersShareTheRows(t *testing.T) {
 	}
 }
 
+// declinesRule fires, scoring score, on a payment_declined event from the account's second
+// decline in 24 hours; its explanation says how many it saw (declinesSeen).
+func declinesRule(score int) rules.Rule {
+	return rules.Rule{ID: "declines", Name: "Declines", Enabled: true, Mode: rules.ModeActive,
+		Expression: `event.type == "payment_declined" && features.declined_payments_24h >= 2`, Outcome: rules.Outcome{Score: score}}
+}
+
+// declinesSeen is how many declines declinesRule saw for a decision ("= 3"), or "" when it
+// did not fire.
+func declinesSeen(dec *standing.EventDecision) string {
+	for _, f := range dec.Fired {
+		if f.RuleID == "declines" {
+			return strings.TrimPrefix(f.Because, `event.type = "payment_declined", features.declined_payments_24h `)
+		}
+	}
+	return ""
+}
+
+func applyRules(t *testing.T, r *Risk, rs ...rules.Rule) {
+	t.Helper()
+	if _, _, err := r.ApplyRules(context.Background(), rs, "test"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestEventsOfOneCallSeeTheirOwnFeatures: the events of one call are decided in order, each
 // on its account's features up to itself — the account's last event of the call has its
 // features taken later, spread over the processors, the earlier ones at once — and the
@@ -473,10 +498,7 @@ func TestEventsOfOneCallSeeTheirOwnFeatures(t *testing.T) {
 			ctx := context.Background()
 			clock := standing.NewTestClock(standingtest.Start)
 			s, r := writeBehindStore(t, d.dsn(t), clock)
-			if _, _, err := r.ApplyRules(ctx, []rules.Rule{{ID: "declines", Name: "Declines", Enabled: true, Mode: rules.ModeActive,
-				Expression: `event.type == "payment_declined" && features.declined_payments_24h >= 2`, Outcome: rules.Outcome{Score: 10}}}, "test"); err != nil {
-				t.Fatal(err)
-			}
+			applyRules(t, r, declinesRule(10))
 			a := standingtest.MustCreateAccount(t, s, standing.RoleBuyer, "declined@example.com")
 			b := standingtest.MustCreateAccount(t, s, standing.RoleBuyer, "other@example.com")
 			var batch []standing.EventInput
@@ -498,13 +520,7 @@ func TestEventsOfOneCallSeeTheirOwnFeatures(t *testing.T) {
 				if out[i].Err != nil {
 					t.Fatal(out[i].Err)
 				}
-				because := ""
-				for _, f := range out[i].Decision.Fired {
-					if f.RuleID == "declines" {
-						because = strings.TrimPrefix(f.Because, `event.type = "payment_declined", features.declined_payments_24h `)
-					}
-				}
-				if because != want {
+				if because := declinesSeen(out[i].Decision); because != want {
 					t.Errorf("event d-%d: the rule saw %q; want %q", i, because, want)
 				}
 			}
@@ -532,29 +548,14 @@ func TestRepeatedIDInALaterCall(t *testing.T) {
 			ctx := context.Background()
 			clock := standing.NewTestClock(standingtest.Start)
 			s, r := writeBehindStore(t, d.dsn(t), clock)
-			if _, _, err := r.ApplyRules(ctx, []rules.Rule{
-				{ID: "declines", Name: "Declines", Enabled: true, Mode: rules.ModeActive,
-					Expression: `event.type == "payment_declined" && features.declined_payments_24h >= 2`, Outcome: rules.Outcome{Score: 1}},
-				{ID: "verify", Name: "Verify", Enabled: true, Mode: rules.ModeActive,
-					Expression: `event.type == "payment_declined" && features.declined_payments_24h >= 5`,
-					Outcome:    rules.Outcome{RequirePaymentVerification: true}},
-			}, "test"); err != nil {
-				t.Fatal(err)
-			}
+			applyRules(t, r, declinesRule(1), rules.Rule{ID: "verify", Name: "Verify", Enabled: true, Mode: rules.ModeActive,
+				Expression: `event.type == "payment_declined" && features.declined_payments_24h >= 5`,
+				Outcome:    rules.Outcome{RequirePaymentVerification: true}})
 			a := standingtest.MustCreateAccount(t, s, standing.RoleBuyer, "repeat@example.com")
 			b := standingtest.MustCreateAccount(t, s, standing.RoleBuyer, "bystander@example.com")
 			decline := func(id, acc string) standing.EventInput {
 				clock.Advance(time.Minute)
 				return standing.EventInput{Event: standing.Event{ID: id, AccountID: acc, Type: standing.EventPaymentDeclined, Time: clock.Now()}}
-			}
-			// saw is how many declines the rule saw, from the decision's explanation.
-			saw := func(dec *standing.EventDecision) string {
-				for _, f := range dec.Fired {
-					if f.RuleID == "declines" {
-						return strings.TrimPrefix(f.Because, `event.type = "payment_declined", features.declined_payments_24h `)
-					}
-				}
-				return ""
 			}
 			process := func(in ...standing.EventInput) []standing.EventResult {
 				t.Helper()
@@ -577,16 +578,16 @@ func TestRepeatedIDInALaterCall(t *testing.T) {
 			if !out[0].Decision.Duplicate || out[0].Decision.Score != first[1].Decision.Score {
 				t.Errorf("the repeat of d-2 = %+v; want the first decision %+v, marked a duplicate", out[0].Decision, first[1].Decision)
 			}
-			if got := saw(out[2].Decision); got != "= 3" {
+			if got := declinesSeen(out[2].Decision); got != "= 3" {
 				t.Errorf("d-3: the rule saw %q; want = 3", got)
 			}
-			if got := saw(process(decline("d-4", a.ID))[0].Decision); got != "= 4" {
+			if got := declinesSeen(process(decline("d-4", a.ID))[0].Decision); got != "= 4" {
 				t.Errorf("d-4: the rule saw %q; want = 4", got)
 			}
 			// And a repeat in a call whose first try restricts: d-4 taken as new would be
 			// the fifth decline. Only d-5 is, and restricts once.
 			out = process(decline("d-4", a.ID), decline("d-5", a.ID))
-			if got := saw(out[1].Decision); got != "= 5" {
+			if got := declinesSeen(out[1].Decision); got != "= 5" {
 				t.Errorf("d-5: the rule saw %q; want = 5", got)
 			}
 			for acc, want := range map[string]int{a.ID: 5, b.ID: 2} {
