@@ -457,6 +457,7 @@ func (r *Risk) decide(ctx context.Context, in []standing.EventInput, unchecked b
 	var touched []string
 	err = r.s.write(ctx, func(t *tx) error {
 		d := &decider{r: r, t: t, es: es, p: es.policy, accounts: map[string]*riskAccount{}, seen: map[string]int{}, unchecked: unchecked}
+		t.keepsStanding = true
 		if !unchecked {
 			if err := d.loadPrior(in); err != nil {
 				return err
@@ -587,7 +588,11 @@ type riskAccount struct {
 	known map[string]bool
 	// hasLinks is whether the account is linked to others; links says it is known.
 	hasLinks, linksKnown bool
-	standing             *standing.Standing // loaded when an action needs it
+	// standing is the account's lifecycle and active restrictions, read when an action
+	// first needs them and kept with the cached account: a rule's restriction is added to
+	// it as it is stored, and any other change of standing forgets the account (tx.touch,
+	// Store.write).
+	standing *standing.Standing
 	// deferred is the account's last event in the transaction, whose features evaluate
 	// takes (prepare); nil between transactions.
 	deferred *pending
@@ -1159,10 +1164,11 @@ func (d *decider) encodeResults() error {
 
 // riskCache keeps, on SQLite, the risk side of recently seen accounts between
 // transactions — feature state, ledger counts, whether they have links, the identity
-// details recorded — so an event does not read and decode them again. Only this process
-// writes an SQLite file, and every change of what is cached either goes through the
-// decider or forgets the account (ledger writes, links made by an order), so the cache
-// stays right; a failed transaction empties it.
+// details recorded, the standing once an action read it — so an event does not read and
+// decode them again. Only this process writes an SQLite file, and every change of what is
+// cached either goes through the decider or forgets the account (ledger writes, links made
+// by an order, a change of standing outside the decider), so the cache stays right; a
+// failed transaction empties it.
 type riskCache struct {
 	mu  sync.Mutex
 	m   map[string]*riskAccount
@@ -1187,7 +1193,6 @@ func (c *riskCache) get(id string) *riskAccount {
 	if !ok {
 		return nil
 	}
-	ra.standing = nil
 	return ra
 }
 
@@ -1208,7 +1213,7 @@ func (c *riskCache) keep(accounts map[string]*riskAccount) {
 				break
 			}
 		}
-		ra.standing, ra.dirty = nil, false
+		ra.dirty = false
 		c.m[id] = ra
 	}
 }
@@ -1359,10 +1364,6 @@ func (d *decider) eventOrder(accountID, ref string) (*standing.Order, error) {
 // act carries out what the active rules that fired ask for and records it in dec.
 func (d *decider) act(ra *riskAccount, in *standing.EventInput, order *standing.Order, eval rules.Evaluation, dec *standing.EventDecision) error {
 	t := d.t
-	acc, err := t.accountForUpdate(ra.acc.ID)
-	if err != nil {
-		return err
-	}
 	if ra.standing == nil {
 		st, err := t.standing(ra.acc.ID)
 		if err != nil {
@@ -1370,6 +1371,9 @@ func (d *decider) act(ra *riskAccount, in *standing.EventInput, order *standing.
 		}
 		ra.standing = &st
 	}
+	// The account's full row (its email, for the mail) is read only for a restriction to
+	// add: most firings find theirs already active.
+	var acc *standing.Account
 	effects := map[string][]string{} // rule id → what its firing did
 	note := func(ruleIDs []string, what string) {
 		for _, id := range ruleIDs {
@@ -1396,7 +1400,14 @@ func (d *decider) act(ra *riskAccount, in *standing.EventInput, order *standing.
 			if order != nil && ra2.ReasonCode == standing.ReasonFlaggedRecipient {
 				nr.OrderID = order.ID
 			}
-			r, err := t.restrict(acc, ra.standing, nr)
+			if acc == nil {
+				a, err := t.accountForUpdate(ra.acc.ID)
+				if err != nil {
+					return err
+				}
+				acc = &a
+			}
+			r, err := t.restrict(*acc, ra.standing, nr)
 			if err != nil {
 				if standing.ErrorCode(err) == standing.EINTERNAL {
 					return err
@@ -1522,6 +1533,10 @@ func (d *decider) closeOrders(ra *riskAccount, orderID, reason, restrictionID, r
 		if r.ID == restrictionID {
 			ends = r.EndsAt
 		}
+	}
+	if ra.active == 0 {
+		// No active order as buyer or seller (the count is kept as orders change).
+		return []string{}, nil
 	}
 	text := closedReason(d.p, reason, ends)
 	var rows *sql.Rows

@@ -306,6 +306,11 @@ type tx struct {
 	changed []string
 	queued  bool
 	now     time.Time
+	// keepsStanding is set by the risk engine's transactions: the one change of standing
+	// they make, a rule's restriction, they also make to the standing they hold in memory
+	// (decider.act). Any other transaction that changes an account's standing makes the
+	// risk engine forget the account (write).
+	keepsStanding bool
 
 	pending map[string]bool // queries to prepare once the transaction ends
 
@@ -391,6 +396,10 @@ func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
 	}
 	if err := t.notifyChanges(); err != nil {
 		return translate(err)
+	}
+	if len(t.changed) > 0 && !t.keepsStanding {
+		// Inside the transaction: on SQLite no event transaction runs before the commit.
+		s.riskChanged(t.changed...)
 	}
 	if t.lastEventRow > s.lastEventRow.Load() {
 		// Before the commit, while the transaction holds the only write connection: the
@@ -568,5 +577,8 @@ func boolInt(b bool) int {
 func (s *Store) ExecRaw(ctx context.Context, query string, args ...any) error {
 	_, err := s.w.ExecContext(ctx, s.q(query), args...)
 	s.lastEventRow.Store(0) // it may have stored events
+	if r := s.risk(); r != nil {
+		r.cache.reset() // or changed what the risk engine keeps in memory
+	}
 	return err
 }

@@ -57,6 +57,7 @@ func TestRisk(t *testing.T, open RiskFactory) {
 		{"ProfileChange", testProfileChange},
 		{"RuleVersions", testRuleVersions},
 		{"ClosedOrdersStopCountingForTheSeller", testClosedOrdersSeller},
+		{"StandingChangedOutsideTheEngine", testStandingChangedOutside},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
@@ -494,5 +495,86 @@ func testClosedOrdersSeller(t *testing.T, open RiskFactory) {
 	}
 	if busy(login("seller-2", seller.ID, Start)) {
 		t.Fatal("the closed order still counts as an active order of the seller")
+	}
+}
+
+// testStandingChangedOutside: the engine sees restrictions added, lifted and expired by
+// others, and orders placed, between an account's events — whatever it keeps of the
+// account in memory.
+func testStandingChangedOutside(t *testing.T, open RiskFactory) {
+	ctx := context.Background()
+	clock := standing.NewTestClock(Start)
+	b := open(t, clock)
+	acc := MustCreateAccount(t, b.Store, standing.RoleBuyer, "outside@example.com")
+	seller := MustCreateAccount(t, b.Store, standing.RoleSeller, "outside-seller@example.com")
+	if _, _, err := b.Engine.SaveRule(ctx, rules.Rule{ID: "probe_review", Name: "Probe", Expression: `event.type == "review_probe"`,
+		Outcome: rules.Outcome{ReasonCode: standing.ReasonRiskReview, CloseOpenOrders: true}, Mode: rules.ModeActive, Enabled: true},
+		"test", rules.SaveCreate, 0); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	// probe posts an event the rule fires on and returns its restrict and close actions.
+	probe := func() (restrict, closeOrders standing.RiskAction) {
+		t.Helper()
+		n++
+		ev := login(fmt.Sprintf("outside-%d", n), acc.ID, clock.Now())
+		ev.Type = "review_probe"
+		res, err := b.Engine.ProcessEvents(ctx, []standing.EventInput{ev})
+		if err != nil || res[0].Err != nil {
+			t.Fatal(err, res)
+		}
+		for _, a := range res[0].Decision.Actions {
+			switch a.Kind {
+			case standing.ActionRestrict:
+				restrict = a
+			case standing.ActionCloseOrders:
+				closeOrders = a
+			}
+		}
+		return restrict, closeOrders
+	}
+	first, closed := probe()
+	if !first.Done || first.RestrictionID == "" || closed.Done {
+		t.Fatalf("first firing: %+v %+v", first, closed)
+	}
+	if again, _ := probe(); again.Done || again.RestrictionID != first.RestrictionID {
+		t.Fatalf("second firing: %+v, want the first restriction %s, already active", again, first.RestrictionID)
+	}
+	// Lifted by a person: the next firing restricts again.
+	if _, err := b.Store.Lift(ctx, first.RestrictionID, standing.LiftRequest{Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	second, _ := probe()
+	if !second.Done || second.RestrictionID == first.RestrictionID {
+		t.Fatalf("after the lift: %+v, want a new restriction", second)
+	}
+	// Lifted, then restricted for the same reason by a person: the firing finds that one.
+	if _, err := b.Store.Lift(ctx, second.RestrictionID, standing.LiftRequest{Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	end := clock.Now().Add(time.Hour)
+	manual := MustRestrict(t, b.Store, acc.ID, standing.NewRestriction{ReasonCode: standing.ReasonRiskReview, EndsAt: &end})
+	// An order placed meanwhile is closed.
+	o, _, err := b.Risk.CreateOrder(ctx, standing.NewOrder{BuyerID: acc.ID, SellerID: seller.ID, Amount: 100, Currency: "EUR",
+		Status: standing.OrderPaid, PlacedAt: clock.Now()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, closed := probe()
+	if got.Done || got.RestrictionID != manual.ID {
+		t.Fatalf("after a person's restriction: %+v, want %s, already active", got, manual.ID)
+	}
+	if !closed.Done || len(closed.OrderIDs) != 1 || closed.OrderIDs[0] != o.ID {
+		t.Fatalf("the order placed between the events was not closed: %+v", closed)
+	}
+	// Expired: the next firing restricts again.
+	if err := clock.Advance(2 * time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Store.ExpireRestrictions(ctx, clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if third, _ := probe(); !third.Done || third.RestrictionID == manual.ID {
+		t.Fatalf("after the expiry: %+v, want a new restriction", third)
 	}
 }
