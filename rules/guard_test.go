@@ -2,10 +2,13 @@ package rules
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"testing"
 	"time"
+
+	"cel.dev/cel-go/common/operators"
 
 	"standing"
 )
@@ -69,5 +72,87 @@ func TestEngineSkipsOnlyRulesThatCannotFire(t *testing.T) {
 		if !slices.Equal(fired, want) {
 			t.Errorf("%s: fired %v, want %v", typ, fired, want)
 		}
+	}
+}
+
+func TestGuardsOf(t *testing.T) {
+	for _, c := range []struct {
+		expr string
+		want []guard
+	}{
+		{`features.ips_24h >= 5`, []guard{{"features", "ips_24h", operators.GreaterEquals, int64(5)}}},
+		{`5 < features.ips_24h`, []guard{{"features", "ips_24h", operators.Greater, int64(5)}}},
+		{`account.role == "buyer" && features.new_device && !features.ip_vpn`, []guard{
+			{"account", "role", operators.Equals, "buyer"}, {"features", "new_device", "", nil},
+			{"features", "ip_vpn", operators.LogicalNot, nil}}},
+		{`features.dispute_ratio > 0.5 && (features.new_ip || features.new_device)`, []guard{{"features", "dispute_ratio", operators.Greater, 0.5}}},
+		{`features.new_ip == true`, []guard{{"features", "new_ip", operators.Equals, true}}},
+		{`features.new_ip || features.ips_24h > 3`, nil},
+		{`has(features.new_ip)`, nil},
+		{`event.attributes.amount > 100`, nil},
+		{`features.ips_24h > features.devices_24h`, nil},
+	} {
+		prg := mustCompile(t, c.expr)
+		if !reflect.DeepEqual(prg.guards, c.want) {
+			t.Errorf("%s: guards %#v, want %#v", c.expr, prg.guards, c.want)
+		}
+	}
+}
+
+// TestGuardsAgreeWithCEL evaluates expressions with guards on inputs of every kind — values
+// of the literal's kind on both sides of it, of other kinds, missing, NaN — and checks that
+// a guard rules a rule out only when CEL gives false for it, and that guards rule out most
+// of them (a guard that never decides would pass the first check by doing nothing).
+func TestGuardsAgreeWithCEL(t *testing.T) {
+	exprs := []string{
+		`features.ips_24h >= 3`, `features.ips_24h > 3`, `features.ips_24h < 3`, `features.ips_24h <= 3`,
+		`features.ips_24h == 3`, `features.ips_24h != 3`, `3 > features.ips_24h`, `3 <= features.ips_24h`,
+		`features.dispute_ratio > 0.5`, `0.5 >= features.dispute_ratio`, `features.dispute_ratio == 0.5`,
+		`account.role == "buyer"`, `account.role != "buyer"`, `"buyer" < account.role`,
+		`features.new_ip`, `!features.new_ip`, `features.new_ip == false`, `features.new_ip != true`,
+		`features.ips_24h > 1 && features.new_ip && account.role == "buyer" && event.attributes.amount > 10`,
+		`features.ips_24h >= 2 && (event.attributes.amount > 10 || features.dispute_ratio < 0.2)`,
+	}
+	values := []any{nil, 0, 2, 3, 4, int64(3), int64(-9), 0.0, 0.5, 0.7, 3.0, math.NaN(), math.Inf(1), "buyer", "seller", "", true, false}
+	decided := 0
+	for _, expr := range exprs {
+		prg := mustCompile(t, expr)
+		if len(prg.guards) == 0 {
+			t.Fatalf("%s: no guard", expr)
+		}
+		for _, ips := range values {
+			for _, ratio := range values {
+				for _, role := range values {
+					for _, newIP := range values {
+						in := Input{Event: map[string]any{"type": "x", "attributes": map[string]any{"amount": 20.0}},
+							Account: map[string]any{}, Features: map[string]any{}}
+						for m, kv := range map[*map[string]any][2]any{
+							&in.Features: {"ips_24h", ips}, &in.Account: {"role", role},
+						} {
+							if kv[1] != nil {
+								(*m)[kv[0].(string)] = kv[1]
+							}
+						}
+						if ratio != nil {
+							in.Features["dispute_ratio"] = ratio
+						}
+						if newIP != nil {
+							in.Features["new_ip"] = newIP
+						}
+						if !prg.guardsFail(&in) {
+							continue
+						}
+						decided++
+						res, err := prg.Eval(in)
+						if err != nil || res.Fired {
+							t.Fatalf("%s: a guard ruled it out, CEL gives %v, %v for %v %v", expr, res.Fired, err, in.Features, in.Account)
+						}
+					}
+				}
+			}
+		}
+	}
+	if decided < 10000 {
+		t.Fatalf("guards decided %d inputs; they decide almost nothing", decided)
 	}
 }

@@ -333,6 +333,8 @@ type Program struct {
 	// types, when not nil, are the only event types the expression can be true for: it
 	// requires event.type == "x" or event.type in [...] in a conjunction.
 	types []string
+	// guards are the conjuncts checked before an evaluation (guard.go).
+	guards []guard
 }
 
 // path is a chain of constant field names from a variable: ["features", "ip_vpn"].
@@ -436,7 +438,8 @@ func Compile(r Rule) (*Program, error) {
 	if err != nil {
 		return nil, exprError(1, 1, "the expression cannot be prepared: %v", err)
 	}
-	return &Program{rule: r, prg: prg, refs: w.refs, needs: w.needs, estimate: est.Max, types: guardTypes(native.Expr())}, nil
+	return &Program{rule: r, prg: prg, refs: w.refs, needs: w.needs, estimate: est.Max, types: guardTypes(native.Expr()),
+		guards: guardsOf(native.Expr())}, nil
 }
 
 func costString(c uint64) string {
@@ -1021,7 +1024,7 @@ type RestrictionAction struct {
 // does not apply to the account's role (account.role) is left out of Actions and noted in
 // Errors.
 func (e *Engine) Evaluate(in Input) Evaluation {
-	v := prepare(in, e.needs)
+	var v *prepared // made for the first rule its guards do not rule out
 	var ev Evaluation
 	progs := e.anyType
 	if typ, ok := in.Event["type"].(string); ok {
@@ -1030,6 +1033,12 @@ func (e *Engine) Evaluate(in Input) Evaluation {
 		}
 	}
 	for _, p := range progs {
+		if p.guardsFail(&in) {
+			continue
+		}
+		if v == nil {
+			v = prepare(in, e.needs)
+		}
 		res, err := p.eval(v)
 		if err != nil {
 			ev.Errors = append(ev.Errors, RuleError{RuleID: p.rule.ID, Version: p.rule.Version, Message: standing.ErrorMessage(err)})
