@@ -265,7 +265,7 @@ func (s *Store) ChangeProfile(ctx context.Context, accountID string, c standing.
 		if err := t.recordOwnEvent(ev); err != nil {
 			return err
 		}
-		t.s.riskChanged(a.ID) // the risk engine's copy of the account row
+		t.s.riskForget(a.ID) // the account row, and an event the features count
 		t.touch(a.ID)
 		return nil
 	})

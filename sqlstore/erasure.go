@@ -529,7 +529,7 @@ func (s *Store) EraseBatch(ctx context.Context, work []ErasureWork, steps []Eras
 	if err == nil {
 		// The risk engine keeps features of busy accounts in memory; they go too, and so
 		// do their tail events (eraseSteps indexed and erased them).
-		s.riskChanged(erasedIDs...)
+		s.riskForget(erasedIDs...)
 		s.tail.drop(erasedIDs)
 	}
 	return erased, err

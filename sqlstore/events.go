@@ -230,7 +230,7 @@ func (t *tx) sweepEvents(before time.Time, limit int) (int, error) {
 			return 0, err
 		}
 	}
-	t.s.riskChanged(lagging...)
+	t.s.riskForget(lagging...)
 	n := len(doomed)
 	for len(doomed) > 0 {
 		k := chunkOf(len(doomed), maxRowsPerInsert*8)

@@ -590,15 +590,18 @@ type riskAccount struct {
 	hasLinks, linksKnown bool
 	// standing is the account's lifecycle and active restrictions, read when an action
 	// first needs them and kept with the cached account: a rule's restriction is added to
-	// it as it is stored, and any other change of standing forgets the account (tx.touch,
-	// Store.write).
+	// it as it is stored, and any other change of standing has the account read again
+	// (tx.touch, Store.write).
 	standing *standing.Standing
 	// deferred is the account's last event in the transaction, whose features evaluate
 	// takes (prepare); nil between transactions.
 	deferred *pending
 	// vars is the rules' account variable, built once (prepare): a cached account is
-	// dropped when its row changes, and the rules only read it.
+	// read again when its row changes, and the rules only read it.
 	vars map[string]any
+	// refresh says the account's row, counts, links or standing changed outside the
+	// engine since it was cached (riskCache.refresh).
+	refresh bool
 }
 
 // pending is one event between the passes of process.
@@ -673,13 +676,38 @@ func loadRiskAccount(q querier, s *Store, id string, lock, replay bool) (*riskAc
 	return ra, nil
 }
 
+// refreshRiskAccount reads again what of a cached account may change outside the risk
+// engine — its row, deny-list count, ledger counts, links and standing — and keeps its
+// features, which only the engine changes.
+func refreshRiskAccount(q querier, ra *riskAccount) error {
+	a := &ra.acc
+	var state sql.NullString
+	var created, through int64
+	var verified sql.NullInt64
+	err := q.queryRow(riskAccountQuery, a.ID).Scan(&a.ID, &a.Role, &a.Lifecycle, &a.Country, &a.Phone, &a.Name, &created, &verified,
+		&state, &ra.denied, &through, &ra.active, &ra.disputes)
+	if err == sql.ErrNoRows {
+		return standing.FieldErrorf(standing.ENOTFOUND, "account_id", "no account %q", a.ID)
+	} else if err != nil {
+		return err
+	}
+	a.CreatedAt, a.EmailVerifiedAt = fromTS(created), fromNullTS(verified)
+	ra.linksKnown, ra.standing, ra.vars, ra.refresh = false, nil, nil, false
+	return nil
+}
+
 // account returns the account's risk side: from this transaction, from the cache, or from
-// the database. (Every change of an account row forgets the account in the cache.)
+// the database. (Every change of an account row makes the cache read it again.)
 func (d *decider) account(id string) (*riskAccount, error) {
 	if ra, ok := d.accounts[id]; ok {
 		return ra, nil
 	}
 	if ra := d.r.cache.get(id); ra != nil {
+		if ra.refresh {
+			if err := refreshRiskAccount(d.t, ra); err != nil {
+				return nil, err
+			}
+		}
 		d.accounts[id] = ra
 		return ra, nil
 	}
@@ -731,7 +759,7 @@ func (d *decider) flush() error {
 // maxUnsavedEvents is how many of an account's events its feature state may count before
 // it is written again, on SQLite (see eventrows.go): at most that many are replayed when
 // the account is read from the database. An account's first state is written at once.
-const maxUnsavedEvents = 16
+const maxUnsavedEvents = 64
 
 // saveRiskStates writes accounts' feature states, four values each (account id, state,
 // time, through), and keeps their deny-list counts.
@@ -764,7 +792,7 @@ func (t *tx) foldEvent(in *standing.EventInput) error {
 	if t.s.dialect != SQLite {
 		ra.state.Apply(featureEvent(in))
 	}
-	t.s.riskChanged(in.AccountID)
+	t.s.riskForget(in.AccountID)
 	return saveRiskStates(t, []any{in.AccountID, string(ra.state.AppendJSON(nil)), ts(t.now), ra.through})
 }
 
@@ -963,7 +991,7 @@ func (d *decider) prepare(in *standing.EventInput, i int) (*pending, error) {
 		if len(ir.linked) > 0 {
 			ra.hasLinks, ra.linksKnown = true, true
 			for _, o := range ir.linked {
-				d.r.cache.forget(o)
+				d.r.cache.refresh(o)
 				if other, ok := d.accounts[o]; ok {
 					other.hasLinks, other.linksKnown = true, true
 				}
@@ -1166,9 +1194,10 @@ func (d *decider) encodeResults() error {
 // transactions — feature state, ledger counts, whether they have links, the identity
 // details recorded, the standing once an action read it — so an event does not read and
 // decode them again. Only this process writes an SQLite file, and every change of what is
-// cached either goes through the decider or forgets the account (ledger writes, links made
-// by an order, a change of standing outside the decider), so the cache stays right; a
-// failed transaction empties it.
+// cached either goes through the decider, or marks the account to be read again (ledger
+// writes, links made by an order, a change of its row or of its standing outside the
+// decider: riskChanged), or drops it (its events or stored features changed elsewhere:
+// riskForget), so the cache stays right; a failed transaction empties it.
 type riskCache struct {
 	mu  sync.Mutex
 	m   map[string]*riskAccount
@@ -1218,7 +1247,22 @@ func (c *riskCache) keep(accounts map[string]*riskAccount) {
 	}
 }
 
-// forget drops accounts whose cached side changed elsewhere.
+// refresh marks accounts whose row, ledger counts, links or standing changed elsewhere:
+// the decider reads them again (decider.account), keeping the features.
+func (c *riskCache) refresh(ids ...string) {
+	if !c.on {
+		return
+	}
+	c.mu.Lock()
+	for _, id := range ids {
+		if ra, ok := c.m[id]; ok {
+			ra.refresh = true
+		}
+	}
+	c.mu.Unlock()
+}
+
+// forget drops accounts whose cached features changed elsewhere.
 func (c *riskCache) forget(ids ...string) {
 	if !c.on {
 		return
@@ -1249,10 +1293,19 @@ func registerRisk(s *Store, r *Risk) {
 	runtime.AddCleanup(s, func(k weak.Pointer[Store]) { risks.Delete(k) }, key)
 }
 
-// riskChanged tells the store's risk engine that the ledger or links of the accounts
-// changed in the transaction under way. Call it inside the transaction: on SQLite no
-// event transaction can run between it and the commit.
+// riskChanged tells the store's risk engine that the row, ledger counts, links or standing
+// of the accounts changed in the transaction under way: it reads them again at the
+// account's next event and keeps the features. Call it inside the transaction: on SQLite
+// no event transaction can run between it and the commit.
 func (s *Store) riskChanged(accountIDs ...string) {
+	if r := s.risk(); r != nil {
+		r.cache.refresh(accountIDs...)
+	}
+}
+
+// riskForget makes the store's risk engine drop what it holds in memory about the
+// accounts, their features too: their events or stored features changed.
+func (s *Store) riskForget(accountIDs ...string) {
 	if r := s.risk(); r != nil {
 		r.cache.forget(accountIDs...)
 	}
@@ -1268,7 +1321,7 @@ func (s *Store) risk() *Risk {
 
 // ForgetRiskState drops what the risk engine holds in memory about the accounts: an
 // erasure calls it when it deletes their features.
-func (s *Store) ForgetRiskState(accountIDs ...string) { s.riskChanged(accountIDs...) }
+func (s *Store) ForgetRiskState(accountIDs ...string) { s.riskForget(accountIDs...) }
 
 // duplicateDecision returns the stored decision of an event id seen before.
 func duplicateDecision(in *standing.EventInput, stored string) (*standing.EventDecision, error) {
@@ -1600,7 +1653,7 @@ func (d *decider) closeOrders(ra *riskAccount, orderID, reason, restrictionID, r
 			other.active = max(0, other.active-1)
 			d.closed[c.seller] = true
 		} else {
-			d.r.cache.forget(c.seller)
+			d.r.cache.refresh(c.seller)
 		}
 	}
 	slices.Sort(ids)

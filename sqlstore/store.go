@@ -309,7 +309,7 @@ type tx struct {
 	// keepsStanding is set by the risk engine's transactions: the one change of standing
 	// they make, a rule's restriction, they also make to the standing they hold in memory
 	// (decider.act). Any other transaction that changes an account's standing makes the
-	// risk engine forget the account (write).
+	// risk engine read the account again (write).
 	keepsStanding bool
 
 	pending map[string]bool // queries to prepare once the transaction ends

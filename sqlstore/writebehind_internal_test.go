@@ -380,10 +380,13 @@ func TestWriteBehindAgreesWithFoldingEveryEvent(t *testing.T) {
 						t.Fatal(err)
 					}
 					fold(in)
-				case op < 17: // the cache drops an account, or everything
-					if next(2) == 0 {
+				case op < 17: // the cache reads an account again, drops it, or drops everything
+					switch next(3) {
+					case 0:
 						s.riskChanged(ids[next(len(ids))])
-					} else {
+					case 1:
+						s.riskForget(ids[next(len(ids))])
+					default:
 						r.cache.reset()
 					}
 				case op < 18: // retention deletes the oldest events; their ids may come again

@@ -58,6 +58,7 @@ func TestRisk(t *testing.T, open RiskFactory) {
 		{"RuleVersions", testRuleVersions},
 		{"ClosedOrdersStopCountingForTheSeller", testClosedOrdersSeller},
 		{"StandingChangedOutsideTheEngine", testStandingChangedOutside},
+		{"LinksMadeByAnOrder", testLinksMadeByAnOrder},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
@@ -576,5 +577,49 @@ func testStandingChangedOutside(t *testing.T, open RiskFactory) {
 	}
 	if third, _ := probe(); !third.Done || third.RestrictionID == manual.ID {
 		t.Fatalf("after the expiry: %+v, want a new restriction", third)
+	}
+}
+
+// testLinksMadeByAnOrder: an order whose details link its buyer to another account shows in
+// the buyer's next event, though the engine had seen the buyer without links.
+func testLinksMadeByAnOrder(t *testing.T, open RiskFactory) {
+	ctx := context.Background()
+	b := open(t, standing.NewTestClock(Start))
+	buyer := MustCreateAccount(t, b.Store, standing.RoleBuyer, "order-links@example.com")
+	twin := MustCreateAccount(t, b.Store, standing.RoleBuyer, "order-twin@example.com")
+	seller := MustCreateAccount(t, b.Store, standing.RoleSeller, "order-links-seller@example.com")
+	if _, _, err := b.Engine.SaveRule(ctx, rules.Rule{ID: "linked_probe", Name: "Linked", Expression: `features.linked_accounts > 0`,
+		Outcome: rules.Outcome{Score: 1}, Mode: rules.ModeActive, Enabled: true}, "test", rules.SaveCreate, 0); err != nil {
+		t.Fatal(err)
+	}
+	details := []standing.IdentityAttribute{hashed(standing.IdentityCardFingerprint, "fp_twin"), hashed(standing.IdentityPhone, "+4915100000077")}
+	linked := func(id string, ev standing.EventInput) bool {
+		t.Helper()
+		res, err := b.Engine.ProcessEvents(ctx, []standing.EventInput{ev})
+		if err != nil || res[0].Err != nil {
+			t.Fatal(err, res)
+		}
+		for _, f := range res[0].Decision.Fired {
+			if f.RuleID == "linked_probe" {
+				return true
+			}
+		}
+		return false
+	}
+	if linked(buyer.ID, login("links-1", buyer.ID, Start)) {
+		t.Fatal("the buyer has links before any detail is shared")
+	}
+	tw := login("links-twin", twin.ID, Start)
+	tw.Identity = details
+	linked(twin.ID, tw)
+	if _, _, err := b.Risk.CreateOrder(ctx, standing.NewOrder{BuyerID: buyer.ID, SellerID: seller.ID, Amount: 100, Currency: "EUR",
+		Status: standing.OrderPaid, PlacedAt: Start, Identity: details}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if links, err := b.Risk.Links(ctx, buyer.ID); err != nil || len(links) != 1 || links[0].AccountID != twin.ID {
+		t.Fatalf("links of the buyer after the order: %+v, %v", links, err)
+	}
+	if !linked(buyer.ID, login("links-2", buyer.ID, Start)) {
+		t.Fatal("the buyer's next event does not see the link the order made")
 	}
 }
