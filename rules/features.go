@@ -745,10 +745,19 @@ func FeaturesAt(s *FeatureState, f Facts, now time.Time) map[string]any {
 	return m
 }
 
-// FeaturesInto is FeaturesAt writing into m, emptied first: for a caller that reuses maps
-// (one per event on a busy path). It returns m.
+// FeaturesInto is FeaturesAt writing into m, whatever it held before: for a caller that
+// reuses maps (one per event on a busy path). It returns m.
 func FeaturesInto(m map[string]any, s *FeatureState, f Facts, now time.Time) map[string]any {
-	clear(m)
+	// Every feature is set, so a map that held only features needs no emptying (which
+	// costs a pass over all its buckets); one that holds other keys too is emptied.
+	if len(m) > 0 {
+		s.snapshotInto(m, now)
+		f.AddTo(m, now)
+		if len(m) == len(featureCatalog) {
+			return m
+		}
+		clear(m)
+	}
 	s.snapshotInto(m, now)
 	f.AddTo(m, now)
 	return m

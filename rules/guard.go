@@ -3,6 +3,7 @@ package rules
 import (
 	"cmp"
 	"math"
+	"slices"
 
 	"cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/operators"
@@ -25,6 +26,7 @@ type guard struct {
 	root, field string
 	op          string // an operators name; "" for a bool field alone, operators.LogicalNot negated
 	lit         any    // int64, float64, string or bool; nil for a bool field
+	slot        int    // the engine's slot of root.field (guardSlots); -1 outside an engine
 }
 
 // guardsOf returns the guards among the conjuncts of e's top-level conjunction.
@@ -38,6 +40,7 @@ func guardsOf(e ast.Expr) []guard {
 			return
 		}
 		if g, ok := guardOf(e); ok {
+			g.slot = -1
 			out = append(out, g)
 		}
 	}
@@ -114,9 +117,11 @@ func guardOf(e ast.Expr) (guard, bool) {
 // fails reports whether the guard is certainly false for the variable's map m.
 func (g guard) fails(m map[string]any) bool {
 	v, ok := m[g.field]
-	if !ok {
-		return false
-	}
+	return ok && g.failsOn(v)
+}
+
+// failsOn reports whether the guard is certainly false for the field's value v.
+func (g guard) failsOn(v any) bool {
 	if g.lit == nil {
 		b, ok := v.(bool)
 		return ok && b == (g.op == operators.LogicalNot)
@@ -180,16 +185,73 @@ func (g guard) fails(m map[string]any) bool {
 // guardsFail reports whether one of the program's guards is certainly false for in.
 func (p *Program) guardsFail(in *Input) bool {
 	for _, g := range p.guards {
-		var m map[string]any
-		switch g.root {
-		case "features":
-			m = in.Features
-		case "account":
-			m = in.Account
-		case "event":
-			m = in.Event
+		if g.fails(varMap(in, g.root)) {
+			return true
 		}
-		if g.fails(m) {
+	}
+	return false
+}
+
+func varMap(in *Input, root string) map[string]any {
+	switch root {
+	case "features":
+		return in.Features
+	case "account":
+		return in.Account
+	}
+	return in.Event
+}
+
+// guardSlots numbers the fields the guards of an engine's programs read, so that an
+// evaluation looks each up once however many rules guard on it. The programs are the
+// engine's own copies: it sets their guards' slots.
+type guardSlots struct {
+	fields []guard // root and field of each slot
+}
+
+// add gives every guard of p its slot.
+func (s *guardSlots) add(p *Program) {
+	for i := range p.guards {
+		g := &p.guards[i]
+		g.slot = slices.IndexFunc(s.fields, func(f guard) bool { return f.root == g.root && f.field == g.field })
+		if g.slot < 0 {
+			g.slot = len(s.fields)
+			s.fields = append(s.fields, guard{root: g.root, field: g.field})
+		}
+	}
+}
+
+// slotValues holds the values of an evaluation's slots as they are looked up.
+type slotValues struct {
+	s      *guardSlots
+	in     *Input
+	vals   []any
+	looked []uint8 // 0 not yet, 1 found, 2 missing
+}
+
+func newSlotValues(s *guardSlots, in *Input, buf []any, looked []uint8) slotValues {
+	n := len(s.fields)
+	if cap(buf) < n {
+		buf, looked = make([]any, n), make([]uint8, n)
+	}
+	looked = looked[:n]
+	clear(looked)
+	return slotValues{s: s, in: in, vals: buf[:n], looked: looked}
+}
+
+// fail reports whether one of p's guards is certainly false.
+func (v *slotValues) fail(p *Program) bool {
+	for _, g := range p.guards {
+		k := g.slot
+		if v.looked[k] == 0 {
+			f := v.s.fields[k]
+			x, ok := varMap(v.in, f.root)[f.field]
+			v.vals[k], v.looked[k] = x, 2
+			if ok {
+				v.looked[k] = 1
+			}
+		}
+		if v.looked[k] == 1 && g.failsOn(v.vals[k]) {
 			return true
 		}
 	}

@@ -80,13 +80,13 @@ func TestGuardsOf(t *testing.T) {
 		expr string
 		want []guard
 	}{
-		{`features.ips_24h >= 5`, []guard{{"features", "ips_24h", operators.GreaterEquals, int64(5)}}},
-		{`5 < features.ips_24h`, []guard{{"features", "ips_24h", operators.Greater, int64(5)}}},
+		{`features.ips_24h >= 5`, []guard{{"features", "ips_24h", operators.GreaterEquals, int64(5), -1}}},
+		{`5 < features.ips_24h`, []guard{{"features", "ips_24h", operators.Greater, int64(5), -1}}},
 		{`account.role == "buyer" && features.new_device && !features.ip_vpn`, []guard{
-			{"account", "role", operators.Equals, "buyer"}, {"features", "new_device", "", nil},
-			{"features", "ip_vpn", operators.LogicalNot, nil}}},
-		{`features.dispute_ratio > 0.5 && (features.new_ip || features.new_device)`, []guard{{"features", "dispute_ratio", operators.Greater, 0.5}}},
-		{`features.new_ip == true`, []guard{{"features", "new_ip", operators.Equals, true}}},
+			{"account", "role", operators.Equals, "buyer", -1}, {"features", "new_device", "", nil, -1},
+			{"features", "ip_vpn", operators.LogicalNot, nil, -1}}},
+		{`features.dispute_ratio > 0.5 && (features.new_ip || features.new_device)`, []guard{{"features", "dispute_ratio", operators.Greater, 0.5, -1}}},
+		{`features.new_ip == true`, []guard{{"features", "new_ip", operators.Equals, true, -1}}},
 		{`features.new_ip || features.ips_24h > 3`, nil},
 		{`has(features.new_ip)`, nil},
 		{`event.attributes.amount > 100`, nil},
@@ -102,7 +102,8 @@ func TestGuardsOf(t *testing.T) {
 // TestGuardsAgreeWithCEL evaluates expressions with guards on inputs of every kind — values
 // of the literal's kind on both sides of it, of other kinds, missing, NaN — and checks that
 // a guard rules a rule out only when CEL gives false for it, and that guards rule out most
-// of them (a guard that never decides would pass the first check by doing nothing).
+// of them (a guard that never decides would pass the first check by doing nothing). An
+// engine of all the rules, whose guards share the fields they read, fires what CEL fires.
 func TestGuardsAgreeWithCEL(t *testing.T) {
 	exprs := []string{
 		`features.ips_24h >= 3`, `features.ips_24h > 3`, `features.ips_24h < 3`, `features.ips_24h <= 3`,
@@ -114,45 +115,66 @@ func TestGuardsAgreeWithCEL(t *testing.T) {
 		`features.ips_24h >= 2 && (event.attributes.amount > 10 || features.dispute_ratio < 0.2)`,
 	}
 	values := []any{nil, 0, 2, 3, 4, int64(3), int64(-9), 0.0, 0.5, 0.7, 3.0, math.NaN(), math.Inf(1), "buyer", "seller", "", true, false}
+	var inputs []Input
+	for _, ips := range values {
+		for _, ratio := range values {
+			for _, role := range values {
+				for _, newIP := range values {
+					in := Input{Event: map[string]any{"type": "x", "attributes": map[string]any{"amount": 20.0}},
+						Account: map[string]any{}, Features: map[string]any{}}
+					set := func(m map[string]any, k string, v any) {
+						if v != nil {
+							m[k] = v
+						}
+					}
+					set(in.Features, "ips_24h", ips)
+					set(in.Features, "dispute_ratio", ratio)
+					set(in.Features, "new_ip", newIP)
+					set(in.Account, "role", role)
+					inputs = append(inputs, in)
+				}
+			}
+		}
+	}
+	var rs []Rule
 	decided := 0
-	for _, expr := range exprs {
+	for i, expr := range exprs {
 		prg := mustCompile(t, expr)
 		if len(prg.guards) == 0 {
 			t.Fatalf("%s: no guard", expr)
 		}
-		for _, ips := range values {
-			for _, ratio := range values {
-				for _, role := range values {
-					for _, newIP := range values {
-						in := Input{Event: map[string]any{"type": "x", "attributes": map[string]any{"amount": 20.0}},
-							Account: map[string]any{}, Features: map[string]any{}}
-						for m, kv := range map[*map[string]any][2]any{
-							&in.Features: {"ips_24h", ips}, &in.Account: {"role", role},
-						} {
-							if kv[1] != nil {
-								(*m)[kv[0].(string)] = kv[1]
-							}
-						}
-						if ratio != nil {
-							in.Features["dispute_ratio"] = ratio
-						}
-						if newIP != nil {
-							in.Features["new_ip"] = newIP
-						}
-						if !prg.guardsFail(&in) {
-							continue
-						}
-						decided++
-						res, err := prg.Eval(in)
-						if err != nil || res.Fired {
-							t.Fatalf("%s: a guard ruled it out, CEL gives %v, %v for %v %v", expr, res.Fired, err, in.Features, in.Account)
-						}
-					}
-				}
+		rs = append(rs, Rule{ID: fmt.Sprint("r", i), Name: "r", Version: 1, Enabled: true, Expression: expr, Outcome: Outcome{Score: 1}, Mode: ModeActive})
+		for _, in := range inputs {
+			if !prg.guardsFail(&in) {
+				continue
+			}
+			decided++
+			res, err := prg.Eval(in)
+			if err != nil || res.Fired {
+				t.Fatalf("%s: a guard ruled it out, CEL gives %v, %v for %v %v", expr, res.Fired, err, in.Features, in.Account)
 			}
 		}
 	}
 	if decided < 10000 {
 		t.Fatalf("guards decided %d inputs; they decide almost nothing", decided)
+	}
+	e := mustEngine(t, standing.DefaultPolicy(), rs)
+	for k, in := range inputs {
+		if k%5 != 0 {
+			continue
+		}
+		var want []string
+		for _, prg := range e.progs {
+			if res, err := prg.Eval(in); err == nil && res.Fired {
+				want = append(want, prg.rule.ID)
+			}
+		}
+		var got []string
+		for _, f := range e.Evaluate(in).Active {
+			got = append(got, f.RuleID)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("engine fired %v, the rules alone %v, for %v %v", got, want, in.Features, in.Account)
+		}
 	}
 }

@@ -189,7 +189,6 @@ func EventVars(e Event) map[string]any {
 // EventVarsInto is EventVars writing into m, emptied first: for a caller that reuses maps.
 // It returns m.
 func EventVarsInto(m map[string]any, e Event) map[string]any {
-	clear(m)
 	ip := ""
 	if e.IP.IsValid() {
 		ip = e.IP.Unmap().String()
@@ -198,10 +197,21 @@ func EventVarsInto(m map[string]any, e Event) map[string]any {
 	if attrs == nil {
 		attrs = map[string]any{}
 	}
+	// Every variable is set, so a map that held only these needs no emptying.
+	if len(m) > 0 && len(m) != eventVarCount {
+		clear(m)
+	}
 	m["id"], m["type"], m["account_id"], m["time"], m["ip"] = e.ID, e.Type, e.AccountID, e.Time.UTC(), ip
 	m["device_id"], m["country"], m["asn"], m["attributes"] = e.DeviceID, e.Country, int64(e.ASN), attrs
+	if len(m) != eventVarCount {
+		clear(m)
+		return EventVarsInto(m, e)
+	}
 	return m
 }
+
+// eventVarCount is how many fields EventVarsInto sets.
+const eventVarCount = 9
 
 // AccountVars returns the account variable of a rule for a.
 func AccountVars(a standing.Account) map[string]any {
@@ -891,6 +901,7 @@ type Engine struct {
 	// the other types.
 	byType  map[string][]*Program
 	anyType []*Program
+	slots   guardSlots
 }
 
 // NewEngine validates and compiles the rules against the policy. Disabled rules are
@@ -918,6 +929,7 @@ func NewEngine(p *standing.Policy, rules []Rule) (*Engine, error) {
 		if err != nil {
 			return nil, wrap(err)
 		}
+		e.slots.add(prg)
 		e.progs = append(e.progs, prg)
 		if r.Enabled {
 			for root, fields := range prg.needs {
@@ -1026,6 +1038,9 @@ type RestrictionAction struct {
 func (e *Engine) Evaluate(in Input) Evaluation {
 	var v *prepared // made for the first rule its guards do not rule out
 	var ev Evaluation
+	var buf [32]any
+	var looked [32]uint8
+	slots := newSlotValues(&e.slots, &in, buf[:0], looked[:0])
 	progs := e.anyType
 	if typ, ok := in.Event["type"].(string); ok {
 		if list, guarded := e.byType[typ]; guarded {
@@ -1033,7 +1048,7 @@ func (e *Engine) Evaluate(in Input) Evaluation {
 		}
 	}
 	for _, p := range progs {
-		if p.guardsFail(&in) {
+		if slots.fail(p) {
 			continue
 		}
 		if v == nil {
