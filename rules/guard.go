@@ -2,8 +2,11 @@ package rules
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 
 	"cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/operators"
@@ -11,22 +14,63 @@ import (
 )
 
 // A guard is a conjunct of a rule's expression simple enough to check without CEL: a field
-// of a variable compared with a literal (features.ips_24h >= 5, account.role == "buyer"),
-// or a bool field alone or negated (features.new_device, !features.ip_vpn). When a guard
-// is false the rule is false, whatever its other conjuncts give — CEL's && is false when
-// either side is, even when the other fails — so the engine skips the evaluation. Most
-// rules are false for most events, and a guard costs a map lookup where an evaluation
-// costs the interpreter's setup and a walk of the expression.
+// compared with a literal (features.ips_24h >= 5, account.role == "buyer",
+// event.attributes.amount > 100), a bool field alone or negated (features.new_device,
+// !features.ip_vpn), or a disjunction whose every side has such guards
+// (features.ip_vpn || features.ip_tor). When a guard is false the rule is false, whatever
+// its other conjuncts give — CEL's && is false when either side is, even when the other
+// fails, and || is false only when both sides are — so the engine skips the evaluation.
+// Most rules are false for most events, and a guard costs a map lookup where an
+// evaluation costs the interpreter's setup and a walk of the expression.
 //
 // A guard decides only when the value has the literal's own kind (an int compared with an
 // int literal, a double with a double, a string with a string, a bool); a missing value,
 // another kind or a NaN leaves the decision to CEL, whose cross-type comparisons it does
 // not repeat.
 type guard struct {
-	root, field string
-	op          string // an operators name; "" for a bool field alone, operators.LogicalNot negated
-	lit         any    // int64, float64, string or bool; nil for a bool field
-	slot        int    // the engine's slot of root.field (guardSlots); -1 outside an engine
+	path path   // the field: a variable and one or more constant field names
+	op   string // an operators name; "" for a bool field alone, operators.LogicalNot negated
+	lit  any    // int64, float64, string or bool; nil for a bool field
+	slot int    // the engine's slot of path (guardSlots); -1 outside an engine
+	// anyOf, when not nil, makes the guard a disjunction (path, op and lit unused): each
+	// element is the guards of one side, and the guard fails when every side has one that
+	// fails.
+	anyOf [][]guard
+}
+
+// String writes the guard as CEL, for tests and messages.
+func (g guard) String() string {
+	if g.anyOf != nil {
+		sides := make([]string, len(g.anyOf))
+		for i, side := range g.anyOf {
+			parts := make([]string, len(side))
+			for j, s := range side {
+				parts[j] = s.String()
+			}
+			sides[i] = strings.Join(parts, " && ")
+		}
+		return "(" + strings.Join(sides, " || ") + ")"
+	}
+	switch g.op {
+	case "":
+		return g.path.String()
+	case operators.LogicalNot:
+		return "!" + g.path.String()
+	}
+	op, _ := operators.FindReverseBinaryOperator(g.op)
+	var lit string
+	switch v := g.lit.(type) {
+	case string:
+		lit = strconv.Quote(v)
+	case float64:
+		lit = strconv.FormatFloat(v, 'g', -1, 64)
+		if !strings.ContainsAny(lit, ".eEnN") {
+			lit += ".0"
+		}
+	default:
+		lit = fmt.Sprint(v)
+	}
+	return g.path.String() + " " + op + " " + lit
 }
 
 // guardsOf returns the guards among the conjuncts of e's top-level conjunction.
@@ -40,7 +84,6 @@ func guardsOf(e ast.Expr) []guard {
 			return
 		}
 		if g, ok := guardOf(e); ok {
-			g.slot = -1
 			out = append(out, g)
 		}
 	}
@@ -57,29 +100,42 @@ var flipped = map[string]string{
 
 // guardOf returns e as a guard, if it is one.
 func guardOf(e ast.Expr) (guard, bool) {
-	field := func(x ast.Expr) (root, name string, ok bool) {
-		if x.Kind() != ast.SelectKind || x.AsSelect().IsTestOnly() {
-			return "", "", false // has(features.x) tests presence, not the value
+	field := func(x ast.Expr) (path, bool) {
+		if x.Kind() == ast.SelectKind && x.AsSelect().IsTestOnly() {
+			return nil, false // has(features.x) tests presence, not the value
 		}
 		p, ok := chain(x, nil)
-		if !ok || len(p) != 2 {
-			return "", "", false
-		}
-		return p[0], p[1], true
+		return p, ok && len(p) >= 2
 	}
-	if root, name, ok := field(e); ok {
-		return guard{root: root, field: name}, true
+	if p, ok := field(e); ok {
+		return guard{path: p, slot: -1}, true
 	}
 	if e.Kind() != ast.CallKind {
 		return guard{}, false
 	}
 	c := e.AsCall()
 	args := c.Args()
-	if c.FunctionName() == operators.LogicalNot && len(args) == 1 {
-		if root, name, ok := field(args[0]); ok {
-			return guard{root: root, field: name, op: operators.LogicalNot}, true
+	switch {
+	case c.FunctionName() == operators.LogicalNot && len(args) == 1:
+		if p, ok := field(args[0]); ok {
+			return guard{path: p, op: operators.LogicalNot, slot: -1}, true
 		}
 		return guard{}, false
+	case c.FunctionName() == operators.LogicalOr && len(args) == 2:
+		// Each side's own disjunctions are flattened into this one.
+		var sides [][]guard
+		for _, side := range args {
+			gs := guardsOf(side)
+			if len(gs) == 0 {
+				return guard{}, false // a side that cannot be ruled out: the disjunction neither
+			}
+			if len(gs) == 1 && gs[0].anyOf != nil {
+				sides = append(sides, gs[0].anyOf...)
+			} else {
+				sides = append(sides, gs)
+			}
+		}
+		return guard{anyOf: sides, slot: -1}, true
 	}
 	op, ok := flipped[c.FunctionName()]
 	if !ok || len(args) != 2 {
@@ -101,27 +157,22 @@ func guardOf(e ast.Expr) (guard, bool) {
 		}
 		return nil, false
 	}
-	if root, name, ok := field(args[0]); ok {
+	if p, ok := field(args[0]); ok {
 		if lit, ok := literal(args[1]); ok {
-			return guard{root: root, field: name, op: c.FunctionName(), lit: lit}, true
+			return guard{path: p, op: c.FunctionName(), lit: lit, slot: -1}, true
 		}
 	}
-	if root, name, ok := field(args[1]); ok {
+	if p, ok := field(args[1]); ok {
 		if lit, ok := literal(args[0]); ok {
-			return guard{root: root, field: name, op: op, lit: lit}, true
+			return guard{path: p, op: op, lit: lit, slot: -1}, true
 		}
 	}
 	return guard{}, false
 }
 
-// fails reports whether the guard is certainly false for the variable's map m.
-func (g guard) fails(m map[string]any) bool {
-	v, ok := m[g.field]
-	return ok && g.failsOn(v)
-}
-
-// failsOn reports whether the guard is certainly false for the field's value v.
-func (g guard) failsOn(v any) bool {
+// failsOn reports whether the guard, not a disjunction, is certainly false for the
+// field's value v.
+func (g *guard) failsOn(v any) bool {
 	if g.lit == nil {
 		b, ok := v.(bool)
 		return ok && b == (g.op == operators.LogicalNot)
@@ -182,41 +233,81 @@ func (g guard) failsOn(v any) bool {
 	return false
 }
 
-// guardsFail reports whether one of the program's guards is certainly false for in.
-func (p *Program) guardsFail(in *Input) bool {
-	for _, g := range p.guards {
-		if g.fails(varMap(in, g.root)) {
+// fieldValue looks the path up in the input's maps.
+func fieldValue(in *Input, p path) (any, bool) {
+	var m map[string]any
+	switch p[0] {
+	case "features":
+		m = in.Features
+	case "account":
+		m = in.Account
+	default:
+		m = in.Event
+	}
+	for _, k := range p[1 : len(p)-1] {
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		m = next
+	}
+	v, ok := m[p[len(p)-1]]
+	return v, ok
+}
+
+// guardsFail reports whether one of the guards is certainly false for in, looking each
+// field up in the input's maps.
+func guardsFail(gs []guard, in *Input) bool {
+	for i := range gs {
+		g := &gs[i]
+		if g.anyOf != nil {
+			if allSidesFail(g.anyOf, func(side []guard) bool { return guardsFail(side, in) }) {
+				return true
+			}
+			continue
+		}
+		if v, ok := fieldValue(in, g.path); ok && g.failsOn(v) {
 			return true
 		}
 	}
 	return false
 }
 
-func varMap(in *Input, root string) map[string]any {
-	switch root {
-	case "features":
-		return in.Features
-	case "account":
-		return in.Account
+func allSidesFail(sides [][]guard, fails func([]guard) bool) bool {
+	for _, side := range sides {
+		if !fails(side) {
+			return false
+		}
 	}
-	return in.Event
+	return true
 }
+
+// guardsFail reports whether one of the program's guards is certainly false for in.
+func (p *Program) guardsFail(in *Input) bool { return guardsFail(p.guards, in) }
 
 // guardSlots numbers the fields the guards of an engine's programs read, so that an
 // evaluation looks each up once however many rules guard on it. The programs are the
-// engine's own copies: it sets their guards' slots.
+// engine's own: it sets their guards' slots.
 type guardSlots struct {
-	fields []guard // root and field of each slot
+	paths []path
 }
 
 // add gives every guard of p its slot.
-func (s *guardSlots) add(p *Program) {
-	for i := range p.guards {
-		g := &p.guards[i]
-		g.slot = slices.IndexFunc(s.fields, func(f guard) bool { return f.root == g.root && f.field == g.field })
+func (s *guardSlots) add(p *Program) { s.number(p.guards) }
+
+func (s *guardSlots) number(gs []guard) {
+	for i := range gs {
+		g := &gs[i]
+		if g.anyOf != nil {
+			for _, side := range g.anyOf {
+				s.number(side)
+			}
+			continue
+		}
+		g.slot = slices.IndexFunc(s.paths, func(p path) bool { return slices.Equal(p, g.path) })
 		if g.slot < 0 {
-			g.slot = len(s.fields)
-			s.fields = append(s.fields, guard{root: g.root, field: g.field})
+			g.slot = len(s.paths)
+			s.paths = append(s.paths, g.path)
 		}
 	}
 }
@@ -230,7 +321,7 @@ type slotValues struct {
 }
 
 func newSlotValues(s *guardSlots, in *Input, buf []any, looked []uint8) slotValues {
-	n := len(s.fields)
+	n := len(s.paths)
 	if cap(buf) < n {
 		buf, looked = make([]any, n), make([]uint8, n)
 	}
@@ -240,12 +331,20 @@ func newSlotValues(s *guardSlots, in *Input, buf []any, looked []uint8) slotValu
 }
 
 // fail reports whether one of p's guards is certainly false.
-func (v *slotValues) fail(p *Program) bool {
-	for _, g := range p.guards {
+func (v *slotValues) fail(p *Program) bool { return v.anyFails(p.guards) }
+
+func (v *slotValues) anyFails(gs []guard) bool {
+	for i := range gs {
+		g := &gs[i]
+		if g.anyOf != nil {
+			if allSidesFail(g.anyOf, v.anyFails) {
+				return true
+			}
+			continue
+		}
 		k := g.slot
 		if v.looked[k] == 0 {
-			f := v.s.fields[k]
-			x, ok := varMap(v.in, f.root)[f.field]
+			x, ok := fieldValue(v.in, v.s.paths[k])
 			v.vals[k], v.looked[k] = x, 2
 			if ok {
 				v.looked[k] = 1
