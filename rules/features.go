@@ -72,8 +72,8 @@ const (
 type FeatureState struct {
 	total     int64       // events applied
 	newest    int64       // latest event time seen, Unix ms
-	ips       []seenValue // distinct IP hashes, by last sighting
-	devices   []seenValue // distinct device hashes, by last sighting
+	ips       []seenHash  // distinct IP hashes (hashOf), by last sighting
+	devices   []seenHash  // distinct device hashes (hashOf), by last sighting
 	countries []seenValue // distinct countries, by last sighting
 	net       []netPoint  // events that carried an IP, country or ASN, by time
 	profile   []int64     // profile_changed times, Unix ms, ascending
@@ -85,10 +85,30 @@ type FeatureState struct {
 	cur       current     // what the last applied event changed
 }
 
-// seenValue is one distinct value (a hash or a country) and when it was last seen.
+// seenValue is one distinct value (a country; a hash's text in JSON) and when it was
+// last seen.
 type seenValue struct {
 	V    string `json:"v"`
 	Last int64  `json:"t"`
+}
+
+// seenHash is one distinct hash and when it was last seen. Hashes are numbers in memory,
+// where every event compares them, and their text (appendHashText) in JSON.
+type seenHash struct {
+	V    uint64
+	Last int64
+}
+
+// The seen lists' entries: the lists are generic over them (see, hasSeen, countSeenSince).
+func (x seenValue) last() int64           { return x.Last }
+func (x seenHash) last() int64            { return x.Last }
+func (x seenValue) same(y seenValue) bool { return x.V == y.V }
+func (x seenHash) same(y seenHash) bool   { return x.V == y.V }
+
+type sighting[T any] interface {
+	seenValue | seenHash
+	last() int64
+	same(T) bool
 }
 
 // netPoint is the network side of one event. IP is the hash of its address (hashOf), 0
@@ -183,8 +203,22 @@ func (s *FeatureState) AppendJSON(b []byte) []byte {
 		}
 		return append(b, ']')
 	}
-	b = seen(b, "ips", s.ips)
-	b = seen(b, "devices", s.devices)
+	hashes := func(b []byte, name string, l []seenHash) []byte {
+		if len(l) == 0 {
+			return b
+		}
+		b = append(append(append(b, `,"`...), name...), `":[`...)
+		for i, x := range l {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(appendHashText(append(b, `{"v":"`...), x.V), '"')
+			b = append(strconv.AppendInt(append(b, `,"t":`...), x.Last, 10), '}')
+		}
+		return append(b, ']')
+	}
+	b = hashes(b, "ips", s.ips)
+	b = hashes(b, "devices", s.devices)
 	b = seen(b, "countries", s.countries)
 	if len(s.net) > 0 {
 		b = append(b, `,"net":[`...)
@@ -289,6 +323,16 @@ func (s *FeatureState) UnmarshalJSON(b []byte) error {
 			}
 		}
 	}
+	hashes := func(l []seenValue) []seenHash {
+		if l == nil {
+			return nil
+		}
+		out := make([]seenHash, len(l))
+		for i, x := range l {
+			out[i] = seenHash{V: hashFromText(x.V), Last: x.Last}
+		}
+		return out
+	}
 	var ids []uint64
 	if w.IDs != nil {
 		ids = make([]uint64, len(w.IDs))
@@ -302,7 +346,7 @@ func (s *FeatureState) UnmarshalJSON(b []byte) error {
 	}
 	w.IDs = keepNewest(w.IDs)
 	*s = FeatureState{
-		total: w.Total, newest: w.Newest, ips: w.IPs, devices: w.Devices, countries: w.Countries,
+		total: w.Total, newest: w.Newest, ips: hashes(w.IPs), devices: hashes(w.Devices), countries: w.Countries,
 		net: net, profile: w.Profile, declines: w.Declines, orders: w.Orders,
 		complaint: w.Complaint, loginFail: w.LoginFail, ids: ids, cur: w.Cur,
 	}
@@ -317,17 +361,23 @@ func keepNewest[T any](l []T) []T {
 	return l
 }
 
-// hash64 returns a short stable hash of s as text: hashText(hashOf(s)).
-func hash64(s string) string {
-	return string(appendHashText(make([]byte, 0, 16), hashOf(s)))
-}
-
 // hashOf is the 64-bit FNV-1a hash of s.
 func hashOf(s string) uint64 {
 	const offset, prime = 14695981039346656037, 1099511628211
 	h := uint64(offset)
 	for i := 0; i < len(s); i++ {
 		h ^= uint64(s[i])
+		h *= prime
+	}
+	return h
+}
+
+// hashOfBytes is hashOf for text in bytes.
+func hashOfBytes(b []byte) uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for _, c := range b {
+		h ^= uint64(c)
 		h *= prime
 	}
 	return h
@@ -372,7 +422,7 @@ func (s *FeatureState) Clone() FeatureState {
 // KnowsDevice reports whether the device id is among the devices the state remembers, so
 // a caller can skip work it did when the device was first seen.
 func (s *FeatureState) KnowsDevice(id string) bool {
-	return id != "" && hasSeen(s.devices, hash64(id))
+	return id != "" && hasSeen(s.devices, seenHash{V: hashOf(id)})
 }
 
 // Apply folds one event into the state.
@@ -409,19 +459,19 @@ func (s *FeatureState) Apply(e Event) {
 
 	var ipHash uint64
 	if e.IP.IsValid() {
-		ipHash = hashOf(e.IP.Unmap().String())
-		h := string(appendHashText(make([]byte, 0, 16), ipHash))
-		s.cur.NewIP = len(s.ips) > 0 && !hasSeen(s.ips, h)
-		s.ips = see(s.ips, h, at)
+		var buf [64]byte
+		ipHash = hashOfBytes(e.IP.Unmap().AppendTo(buf[:0]))
+		s.cur.NewIP = len(s.ips) > 0 && !hasSeen(s.ips, seenHash{V: ipHash})
+		s.ips = see(s.ips, seenHash{V: ipHash, Last: at})
 	}
 	if e.DeviceID != "" {
-		h := hash64(e.DeviceID)
-		s.cur.NewDevice = len(s.devices) > 0 && !hasSeen(s.devices, h)
-		s.devices = see(s.devices, h, at)
+		h := hashOf(e.DeviceID)
+		s.cur.NewDevice = len(s.devices) > 0 && !hasSeen(s.devices, seenHash{V: h})
+		s.devices = see(s.devices, seenHash{V: h, Last: at})
 	}
 	country := strings.ToUpper(strings.TrimSpace(e.Country))
 	if country != "" {
-		s.countries = see(s.countries, country, at)
+		s.countries = see(s.countries, seenValue{V: country, Last: at})
 	}
 	if e.IP.IsValid() || country != "" || e.ASN != 0 {
 		p := netPoint{At: at, IP: ipHash, Country: country, ASN: e.ASN}
@@ -459,21 +509,31 @@ func (s *FeatureState) Apply(e Event) {
 	}
 }
 
-func hasSeen(l []seenValue, v string) bool {
-	return slices.ContainsFunc(l, func(x seenValue) bool { return x.V == v })
+// hasSeen reports whether l holds the value of v (its time aside).
+func hasSeen[T sighting[T]](l []T, v T) bool {
+	for _, x := range l {
+		if x.same(v) {
+			return true
+		}
+	}
+	return false
 }
 
-// see records a sighting of v at time at in l, which stays ordered by last sighting, oldest
-// first, and at most MaxRemembered long.
-func see(l []seenValue, v string, at int64) []seenValue {
-	if i := slices.IndexFunc(l, func(x seenValue) bool { return x.V == v }); i >= 0 {
-		if l[i].Last >= at {
-			return l
+// see records the sighting v in l, which stays ordered by last sighting, oldest first, and
+// at most MaxRemembered long.
+func see[T sighting[T]](l []T, v T) []T {
+	at := v.last()
+	for i, x := range l {
+		if x.same(v) {
+			if x.last() >= at {
+				return l
+			}
+			l = slices.Delete(l, i, i+1)
+			break
 		}
-		l = slices.Delete(l, i, i+1)
 	}
-	i, _ := slices.BinarySearchFunc(l, at+1, func(x seenValue, t int64) int { return cmp.Compare(x.Last, t) })
-	l = slices.Insert(l, i, seenValue{V: v, Last: at})
+	i, _ := slices.BinarySearchFunc(l, at+1, func(x T, t int64) int { return cmp.Compare(x.last(), t) })
+	l = slices.Insert(l, i, v)
 	if len(l) > MaxRemembered {
 		l = slices.Delete(l, 0, len(l)-MaxRemembered)
 	}
@@ -503,6 +563,18 @@ func countSince(l []int64, cutoff int64) int {
 }
 
 func countSeenSince(l []seenValue, cutoff int64) int {
+	n := 0
+	for _, x := range l {
+		if x.Last > cutoff {
+			n++
+		}
+	}
+	return n
+}
+
+// countHashesSince is countSeenSince for hashes: every event counts these, and a generic
+// function would call last through a dictionary.
+func countHashesSince(l []seenHash, cutoff int64) int {
 	n := 0
 	for _, x := range l {
 		if x.Last > cutoff {
@@ -665,10 +737,10 @@ func (s *FeatureState) snapshotInto(m map[string]any, now time.Time) map[string]
 		}
 		prev = p.IP
 	}
-	m[FeatureIPs24h] = countSeenSince(s.ips, since(window24h))
-	m[FeatureIPs30d] = countSeenSince(s.ips, since(window30d))
-	m[FeatureDevices24h] = countSeenSince(s.devices, since(window24h))
-	m[FeatureDevices30d] = countSeenSince(s.devices, since(window30d))
+	m[FeatureIPs24h] = countHashesSince(s.ips, since(window24h))
+	m[FeatureIPs30d] = countHashesSince(s.ips, since(window30d))
+	m[FeatureDevices24h] = countHashesSince(s.devices, since(window24h))
+	m[FeatureDevices30d] = countHashesSince(s.devices, since(window30d))
 	m[FeatureNewIP] = s.cur.NewIP
 	m[FeatureNewDevice] = s.cur.NewDevice
 	m[FeatureIPChanges24h] = ipChanges

@@ -62,7 +62,14 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 
 // wireOf is the wire struct of a state, as encoding/json would write it.
 func wireOf(st *FeatureState) featureWire {
-	w := featureWire{V: featureFormat, Total: st.total, Newest: st.newest, IPs: st.ips, Devices: st.devices,
+	hashes := func(l []seenHash) []seenValue {
+		var out []seenValue
+		for _, x := range l {
+			out = append(out, seenValue{V: fmt.Sprintf("%016x", x.V), Last: x.Last})
+		}
+		return out
+	}
+	w := featureWire{V: featureFormat, Total: st.total, Newest: st.newest, IPs: hashes(st.ips), Devices: hashes(st.devices),
 		Countries: st.countries, Profile: st.profile, Declines: st.declines, Orders: st.orders,
 		Complaint: st.complaint, LoginFail: st.loginFail, Cur: st.cur}
 	for _, p := range st.net {
@@ -84,7 +91,7 @@ func TestHashText(t *testing.T) {
 	for _, s := range []string{"", "10.0.0.1", "evt-1", "ünïcode"} {
 		h := hashOf(s)
 		text := string(appendHashText(nil, h))
-		if text != hash64(s) || len(text) != 16 || hashFromText(text) != h {
+		if text != hash64(s) || len(text) != 16 || hashFromText(text) != h || hashOfBytes([]byte(s)) != h {
 			t.Errorf("%q: hash %x, text %q, hash64 %q, read back %x", s, h, text, hash64(s), hashFromText(text))
 		}
 	}
@@ -108,4 +115,9 @@ func TestParseRefusesWhatItDoesNotKnow(t *testing.T) {
 	if err := json.Unmarshal([]byte(` { "v" : 1 , "total" : 3 , "ips" : [ { "v" : "ab" , "t" : 5 } ] , "cur" : { "new_ip" : true } } `), &s); err != nil || s.total != 3 || len(s.ips) != 1 || !s.cur.NewIP {
 		t.Errorf("with spaces: %+v, %v", s, err)
 	}
+}
+
+// hash64 is how hashes were written as text before they were numbers in memory.
+func hash64(s string) string {
+	return string(appendHashText(make([]byte, 0, 16), hashOf(s)))
 }
