@@ -593,9 +593,6 @@ type riskAccount struct {
 	// it as it is stored, and any other change of standing has the account read again
 	// (tx.touch, Store.write).
 	standing *standing.Standing
-	// deferred is the account's last event in the transaction, whose features evaluate
-	// takes (prepare); nil between transactions.
-	deferred *pending
 	// vars is the rules' account variable, built once (prepare): a cached account is
 	// read again when its row changes, and the rules only read it.
 	vars map[string]any
@@ -617,7 +614,6 @@ type pending struct {
 	linked   int
 	flagged  int
 	recipFlg bool
-	late     bool // its features are taken in evaluate (prepare)
 }
 
 const riskAccountQuery = `SELECT a.id, a.role, a.lifecycle, a.country, a.phone, a.name, a.created_at, a.email_verified_at,
@@ -942,12 +938,6 @@ func (d *decider) prepare(in *standing.EventInput, i int) (*pending, error) {
 		return nil, err
 	}
 	pe := &pending{in: in, ra: ra, dupOf: -1}
-	// An earlier event of the account in this call left its features to evaluate: they
-	// are taken now, before this event is folded in.
-	if prev := ra.deferred; prev != nil {
-		prev.input.Features = rules.FeaturesInto(featureMap(), &ra.state, d.facts(prev), prev.in.Time)
-		ra.deferred = nil
-	}
 	if j, ok := d.seen[in.ID]; ok {
 		pe.dupOf = j
 		return pe, nil
@@ -1026,10 +1016,10 @@ func (d *decider) prepare(in *standing.EventInput, i int) (*pending, error) {
 	if ra.vars == nil {
 		ra.vars = rules.AccountVars(ra.acc)
 	}
-	// The features as they are now are taken in evaluate, spread over the processors,
-	// with the event and account variables — unless a later event of the account in this
-	// call comes first (above).
-	ra.deferred = pe
+	// The features as they are now, while the state was just read: taking them in the
+	// parallel pass instead, with the state fetched again from memory, cost the writer
+	// more than it saved.
+	pe.input.Features = rules.FeaturesInto(featureMap(), &ra.state, d.facts(pe), in.Time)
 	return pe, nil
 }
 
@@ -1070,11 +1060,6 @@ func (d *decider) evaluate(pre []*pending) {
 	for _, pe := range pre {
 		if pe != nil && pe.dupOf < 0 && pe.dec == nil {
 			work = append(work, pe)
-			if pe.ra.deferred == pe {
-				// The account's last event of the call: its state is this event's, and
-				// no other evaluation touches the account.
-				pe.late, pe.ra.deferred = true, nil
-			}
 		}
 	}
 	parallel(len(work), 1, func(k int) { d.evaluateOne(work[k]) })
@@ -1102,9 +1087,6 @@ func parallel(n, per int, do func(i int)) {
 // evaluateOne completes an event's rule input and evaluates the rules on it. Several run
 // at once on different events; they only read the accounts.
 func (d *decider) evaluateOne(pe *pending) {
-	if pe.late {
-		pe.input.Features = rules.FeaturesInto(featureMap(), &pe.ra.state, d.facts(pe), pe.in.Time)
-	}
 	pe.input.Event, pe.input.Account = rules.EventVarsInto(eventMap(), pe.ev), pe.ra.vars
 	pe.eval = d.es.engine.Evaluate(pe.input)
 }
