@@ -176,85 +176,38 @@ func (s *FeatureState) AppendJSON(b []byte) []byte {
 	if s.newest != 0 {
 		b = strconv.AppendInt(append(b, `,"newest":`...), s.newest, 10)
 	}
-	seen := func(b []byte, name string, l []seenValue) []byte {
-		if len(l) == 0 {
-			return b
-		}
-		b = append(append(append(b, `,"`...), name...), `":[`...)
-		for i, x := range l {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(append(b, `{"v":`...), x.V)
-			b = append(strconv.AppendInt(append(b, `,"t":`...), x.Last, 10), '}')
-		}
-		return append(b, ']')
+	seen := func(b []byte, x seenValue) []byte {
+		b = appendJSONString(append(b, `{"v":`...), x.V)
+		return append(strconv.AppendInt(append(b, `,"t":`...), x.Last, 10), '}')
 	}
-	times := func(b []byte, name string, l []int64) []byte {
-		if len(l) == 0 {
-			return b
-		}
-		b = append(append(append(b, `,"`...), name...), `":[`...)
-		for i, t := range l {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendInt(b, t, 10)
-		}
-		return append(b, ']')
+	hash := func(b []byte, x seenHash) []byte {
+		b = append(appendHashText(append(b, `{"v":"`...), x.V), '"')
+		return append(strconv.AppendInt(append(b, `,"t":`...), x.Last, 10), '}')
 	}
-	hashes := func(b []byte, name string, l []seenHash) []byte {
-		if len(l) == 0 {
-			return b
+	millis := func(b []byte, t int64) []byte { return strconv.AppendInt(b, t, 10) }
+	b = appendList(b, "ips", s.ips, hash)
+	b = appendList(b, "devices", s.devices, hash)
+	b = appendList(b, "countries", s.countries, seen)
+	point := func(b []byte, p netPoint) []byte {
+		b = strconv.AppendInt(append(b, `{"t":`...), p.At, 10)
+		if p.IP != 0 {
+			b = append(appendHashText(append(b, `,"ip":"`...), p.IP), '"')
 		}
-		b = append(append(append(b, `,"`...), name...), `":[`...)
-		for i, x := range l {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(appendHashText(append(b, `{"v":"`...), x.V), '"')
-			b = append(strconv.AppendInt(append(b, `,"t":`...), x.Last, 10), '}')
+		if p.Country != "" {
+			b = appendJSONString(append(b, `,"c":`...), p.Country)
 		}
-		return append(b, ']')
+		if p.ASN != 0 {
+			b = strconv.AppendUint(append(b, `,"asn":`...), uint64(p.ASN), 10)
+		}
+		return append(b, '}')
 	}
-	b = hashes(b, "ips", s.ips)
-	b = hashes(b, "devices", s.devices)
-	b = seen(b, "countries", s.countries)
-	if len(s.net) > 0 {
-		b = append(b, `,"net":[`...)
-		for i, p := range s.net {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendInt(append(b, `{"t":`...), p.At, 10)
-			if p.IP != 0 {
-				b = append(appendHashText(append(b, `,"ip":"`...), p.IP), '"')
-			}
-			if p.Country != "" {
-				b = appendJSONString(append(b, `,"c":`...), p.Country)
-			}
-			if p.ASN != 0 {
-				b = strconv.AppendUint(append(b, `,"asn":`...), uint64(p.ASN), 10)
-			}
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
-	b = times(b, "profile", s.profile)
-	b = times(b, "declines", s.declines)
-	b = times(b, "orders", s.orders)
-	b = times(b, "complaints", s.complaint)
-	b = times(b, "login_failures", s.loginFail)
-	if len(s.ids) > 0 {
-		b = append(b, `,"ids":[`...)
-		for i, id := range s.ids {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(appendHashText(append(b, '"'), id), '"')
-		}
-		b = append(b, ']')
-	}
+	b = appendList(b, "net", s.net, point)
+	b = appendList(b, "profile", s.profile, millis)
+	b = appendList(b, "declines", s.declines, millis)
+	b = appendList(b, "orders", s.orders, millis)
+	b = appendList(b, "complaints", s.complaint, millis)
+	b = appendList(b, "login_failures", s.loginFail, millis)
+	b = appendList(b, "ids", s.ids, func(b []byte, id uint64) []byte { return append(appendHashText(append(b, '"'), id), '"') })
 	b = append(b, `,"cur":{`...)
 	first := true
 	for _, f := range []struct {
@@ -286,6 +239,22 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	q, _ := json.Marshal(s)
 	return append(b, q...)
+}
+
+// appendList appends `,"name":[…]` with each element of l written by item; nothing for
+// an empty l.
+func appendList[T any](b []byte, name string, l []T, item func([]byte, T) []byte) []byte {
+	if len(l) == 0 {
+		return b
+	}
+	b = append(append(append(b, `,"`...), name...), `":[`...)
+	for i, x := range l {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = item(b, x)
+	}
+	return append(b, ']')
 }
 
 // UnmarshalJSON reads a state written by MarshalJSON. A state from a newer format is

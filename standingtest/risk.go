@@ -127,6 +127,21 @@ func testIdempotentLedger(t *testing.T, open RiskFactory) {
 	WantCode(t, err, standing.ECONFLICT, "status")
 }
 
+// fires posts one event and reports whether the rule fired on it.
+func fires(t *testing.T, e RiskEngine, ev standing.EventInput, ruleID string) bool {
+	t.Helper()
+	res, err := e.ProcessEvents(context.Background(), []standing.EventInput{ev})
+	if err != nil || res[0].Err != nil {
+		t.Fatal(err, res)
+	}
+	for _, f := range res[0].Decision.Fired {
+		if f.RuleID == ruleID {
+			return true
+		}
+	}
+	return false
+}
+
 func login(id, account string, at time.Time) standing.EventInput {
 	return standing.EventInput{Event: standing.Event{ID: id, AccountID: account, Type: "login_succeeded", Time: at, IP: "192.0.2.1"}}
 }
@@ -472,19 +487,7 @@ func testClosedOrdersSeller(t *testing.T, open RiskFactory) {
 		Status: standing.OrderPaid, PlacedAt: Start}, nil); err != nil {
 		t.Fatal(err)
 	}
-	busy := func(ev standing.EventInput) bool {
-		t.Helper()
-		res, err := b.Engine.ProcessEvents(ctx, []standing.EventInput{ev})
-		if err != nil || res[0].Err != nil {
-			t.Fatal(err, res)
-		}
-		for _, f := range res[0].Decision.Fired {
-			if f.RuleID == "seller_busy" {
-				return true
-			}
-		}
-		return false
-	}
+	busy := func(ev standing.EventInput) bool { t.Helper(); return fires(t, b.Engine, ev, "seller_busy") }
 	if !busy(login("seller-1", seller.ID, Start)) {
 		t.Fatal("the seller's paid order does not count as active")
 	}
@@ -593,25 +596,13 @@ func testLinksMadeByAnOrder(t *testing.T, open RiskFactory) {
 		t.Fatal(err)
 	}
 	details := []standing.IdentityAttribute{hashed(standing.IdentityCardFingerprint, "fp_twin"), hashed(standing.IdentityPhone, "+4915100000077")}
-	linked := func(id string, ev standing.EventInput) bool {
-		t.Helper()
-		res, err := b.Engine.ProcessEvents(ctx, []standing.EventInput{ev})
-		if err != nil || res[0].Err != nil {
-			t.Fatal(err, res)
-		}
-		for _, f := range res[0].Decision.Fired {
-			if f.RuleID == "linked_probe" {
-				return true
-			}
-		}
-		return false
-	}
-	if linked(buyer.ID, login("links-1", buyer.ID, Start)) {
+	linked := func(ev standing.EventInput) bool { t.Helper(); return fires(t, b.Engine, ev, "linked_probe") }
+	if linked(login("links-1", buyer.ID, Start)) {
 		t.Fatal("the buyer has links before any detail is shared")
 	}
 	tw := login("links-twin", twin.ID, Start)
 	tw.Identity = details
-	linked(twin.ID, tw)
+	linked(tw)
 	if _, _, err := b.Risk.CreateOrder(ctx, standing.NewOrder{BuyerID: buyer.ID, SellerID: seller.ID, Amount: 100, Currency: "EUR",
 		Status: standing.OrderPaid, PlacedAt: Start, Identity: details}, nil); err != nil {
 		t.Fatal(err)
@@ -619,7 +610,7 @@ func testLinksMadeByAnOrder(t *testing.T, open RiskFactory) {
 	if links, err := b.Risk.Links(ctx, buyer.ID); err != nil || len(links) != 1 || links[0].AccountID != twin.ID {
 		t.Fatalf("links of the buyer after the order: %+v, %v", links, err)
 	}
-	if !linked(buyer.ID, login("links-2", buyer.ID, Start)) {
+	if !linked(login("links-2", buyer.ID, Start)) {
 		t.Fatal("the buyer's next event does not see the link the order made")
 	}
 }
