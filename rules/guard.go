@@ -255,35 +255,12 @@ func fieldValue(in *Input, p path) (any, bool) {
 	return v, ok
 }
 
-// guardsFail reports whether one of the guards is certainly false for in, looking each
-// field up in the input's maps.
-func guardsFail(gs []guard, in *Input) bool {
-	for i := range gs {
-		g := &gs[i]
-		if g.anyOf != nil {
-			if allSidesFail(g.anyOf, func(side []guard) bool { return guardsFail(side, in) }) {
-				return true
-			}
-			continue
-		}
-		if v, ok := fieldValue(in, g.path); ok && g.failsOn(v) {
-			return true
-		}
-	}
-	return false
+// guardsFail reports whether one of the program's guards is certainly false for in, outside
+// an engine: each field is looked up for each guard.
+func (p *Program) guardsFail(in *Input) bool {
+	v := slotValues{in: in}
+	return v.anyFails(p.guards)
 }
-
-func allSidesFail(sides [][]guard, fails func([]guard) bool) bool {
-	for _, side := range sides {
-		if !fails(side) {
-			return false
-		}
-	}
-	return true
-}
-
-// guardsFail reports whether one of the program's guards is certainly false for in.
-func (p *Program) guardsFail(in *Input) bool { return guardsFail(p.guards, in) }
 
 // guardSlots numbers the fields the guards of an engine's programs read, so that an
 // evaluation looks each up once however many rules guard on it. The programs are the
@@ -330,6 +307,16 @@ func newSlotValues(s *guardSlots, in *Input, buf []any, looked []uint8) slotValu
 	return slotValues{s: s, in: in, vals: buf[:n], looked: looked}
 }
 
+// allFail reports whether every side of a disjunction has a guard that is certainly false.
+func (v *slotValues) allFail(sides [][]guard) bool {
+	for _, side := range sides {
+		if !v.anyFails(side) {
+			return false
+		}
+	}
+	return true
+}
+
 // fail reports whether one of p's guards is certainly false.
 func (v *slotValues) fail(p *Program) bool { return v.anyFails(p.guards) }
 
@@ -337,12 +324,18 @@ func (v *slotValues) anyFails(gs []guard) bool {
 	for i := range gs {
 		g := &gs[i]
 		if g.anyOf != nil {
-			if allSidesFail(g.anyOf, v.anyFails) {
+			if v.allFail(g.anyOf) {
 				return true
 			}
 			continue
 		}
 		k := g.slot
+		if k < 0 { // a program outside an engine
+			if x, ok := fieldValue(v.in, g.path); ok && g.failsOn(x) {
+				return true
+			}
+			continue
+		}
 		if v.looked[k] == 0 {
 			x, ok := fieldValue(v.in, v.s.paths[k])
 			v.vals[k], v.looked[k] = x, 2

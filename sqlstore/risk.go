@@ -641,20 +641,12 @@ func loadRiskAccount(q querier, s *Store, id string, lock, replay bool) (*riskAc
 			return nil, err
 		}
 	}
-	query := riskAccountQuery
 	ra := &riskAccount{}
-	a := &ra.acc
-	var state sql.NullString
-	var created int64
-	var verified sql.NullInt64
-	err := q.queryRow(query, id).Scan(&a.ID, &a.Role, &a.Lifecycle, &a.Country, &a.Phone, &a.Name, &created, &verified,
-		&state, &ra.denied, &ra.through, &ra.active, &ra.disputes)
-	if err == sql.ErrNoRows {
-		return nil, standing.FieldErrorf(standing.ENOTFOUND, "account_id", "no account %q", id)
-	} else if err != nil {
+	state, through, err := readRiskRow(q, id, ra)
+	if err != nil {
 		return nil, err
 	}
-	a.CreatedAt, a.EmailVerifiedAt = fromTS(created), fromNullTS(verified)
+	ra.through = through
 	// A row with the empty state holds only deny-list counts (addIdentity writes it when
 	// an order's detail is on the list): the account has had no event yet, and its first
 	// one must still record the account's own details.
@@ -676,20 +668,28 @@ func loadRiskAccount(q querier, s *Store, id string, lock, replay bool) (*riskAc
 // engine — its row, deny-list count, ledger counts, links and standing — and keeps its
 // features, which only the engine changes.
 func refreshRiskAccount(q querier, ra *riskAccount) error {
-	a := &ra.acc
-	var state sql.NullString
-	var created, through int64
-	var verified sql.NullInt64
-	err := q.queryRow(riskAccountQuery, a.ID).Scan(&a.ID, &a.Role, &a.Lifecycle, &a.Country, &a.Phone, &a.Name, &created, &verified,
-		&state, &ra.denied, &through, &ra.active, &ra.disputes)
-	if err == sql.ErrNoRows {
-		return standing.FieldErrorf(standing.ENOTFOUND, "account_id", "no account %q", a.ID)
-	} else if err != nil {
+	if _, _, err := readRiskRow(q, ra.acc.ID, ra); err != nil {
 		return err
 	}
-	a.CreatedAt, a.EmailVerifiedAt = fromTS(created), fromNullTS(verified)
 	ra.linksKnown, ra.standing, ra.vars, ra.refresh = false, nil, nil, false
 	return nil
+}
+
+// readRiskRow reads riskAccountQuery's row of an account into ra's account, deny-list and
+// ledger counts, and returns its stored feature state and through.
+func readRiskRow(q querier, id string, ra *riskAccount) (state sql.NullString, through int64, err error) {
+	a := &ra.acc
+	var created int64
+	var verified sql.NullInt64
+	err = q.queryRow(riskAccountQuery, id).Scan(&a.ID, &a.Role, &a.Lifecycle, &a.Country, &a.Phone, &a.Name, &created, &verified,
+		&state, &ra.denied, &through, &ra.active, &ra.disputes)
+	if err == sql.ErrNoRows {
+		return state, 0, standing.FieldErrorf(standing.ENOTFOUND, "account_id", "no account %q", id)
+	} else if err != nil {
+		return state, 0, err
+	}
+	a.CreatedAt, a.EmailVerifiedAt = fromTS(created), fromNullTS(verified)
+	return state, through, nil
 }
 
 // account returns the account's risk side: from this transaction, from the cache, or from
