@@ -611,43 +611,78 @@ type FeatureInfo struct {
 	Description string `json:"description"`
 }
 
+// The features' places in a FeatureVector, in catalog order.
+const (
+	ixIPs24h = iota
+	ixIPs30d
+	ixDevices24h
+	ixDevices30d
+	ixNewIP
+	ixNewDevice
+	ixIPChanges24h
+	ixCountries30d
+	ixCountryChanged
+	ixASNChanged
+	ixProfileChanges30d
+	ixDeclinedPayments24h
+	ixOrders1h
+	ixOrders24h
+	ixComplaints90d
+	ixLoginFailures1h
+	ixEventsTotal
+	ixAccountAgeDays
+	ixActiveOrders
+	ixOpenDisputes
+	ixDisputeRatio
+	ixLinkedAccounts
+	ixLinkedRestricted
+	ixIPAnonymous
+	ixIPVPN
+	ixIPProxy
+	ixIPResidentialProxy
+	ixIPTor
+	ixIPHosting
+	ixRecipientFlagged
+	numFeatures
+)
+
 // featureCatalog lists every feature, in the order the rule editor shows them.
-var featureCatalog = []FeatureInfo{
-	{FeatureIPs24h, featureKindInt, featureSourceEvents, "distinct IP addresses seen " + windowDescription24h},
-	{FeatureIPs30d, featureKindInt, featureSourceEvents, "distinct IP addresses seen " + windowDescription30d},
-	{FeatureDevices24h, featureKindInt, featureSourceEvents, "distinct device ids seen " + windowDescription24h},
-	{FeatureDevices30d, featureKindInt, featureSourceEvents, "distinct device ids seen " + windowDescription30d},
-	{FeatureNewIP, featureKindBool, featureSourceEvents, "the IP address of the most recently applied event was never seen on this account before; false for the account's first event with an IP"},
-	{FeatureNewDevice, featureKindBool, featureSourceEvents, "the device id of the most recently applied event was never seen on this account before; false for the account's first event with a device id"},
-	{FeatureIPChanges24h, featureKindInt, featureSourceEvents, "events " + windowDescription24h + " whose IP address differs from the IP of the event before them (by time)"},
-	{FeatureCountries30d, featureKindInt, featureSourceEvents, "distinct IP countries seen " + windowDescription30d},
-	{FeatureCountryChanged, featureKindBool, featureSourceEvents, "the IP country " + windowDescriptionCurrentEvt + " differs from the latest earlier known country"},
-	{FeatureASNChanged, featureKindBool, featureSourceEvents, "the network (ASN) " + windowDescriptionCurrentEvt + " differs from the latest earlier known ASN"},
-	{FeatureProfileChanges30d, featureKindInt, featureSourceEvents, "profile_changed events " + windowDescription30d},
-	{FeatureDeclinedPayments24h, featureKindInt, featureSourceEvents, "payment_declined events " + windowDescription24h},
-	{FeatureOrders1h, featureKindInt, featureSourceEvents, "order_placed events in the hour before now"},
-	{FeatureOrders24h, featureKindInt, featureSourceEvents, "order_placed events " + windowDescription24h},
-	{FeatureComplaints90d, featureKindInt, featureSourceEvents, "complaint_received events in the 90 days before now"},
-	{FeatureLoginFailures1h, featureKindInt, featureSourceEvents, "login_failed events in the hour before now"},
-	{FeatureEventsTotal, featureKindInt, featureSourceEvents, "every event ever applied to the account"},
-	{FeatureAccountAgeDays, featureKindDouble, featureSourceCaller, "days since the account was created, with fractions"},
-	{FeatureActiveOrders, featureKindInt, featureSourceCaller, "orders in pending_payment, paid or shipped"},
-	{FeatureOpenDisputes, featureKindInt, featureSourceCaller, "disputes the account has open"},
-	{FeatureDisputeRatio, featureKindDouble, featureSourceCaller, "open_disputes / active_orders, 0 when there are no active orders"},
-	{FeatureLinkedAccounts, featureKindInt, featureSourceCaller, "other accounts that share strong identity details with this one"},
-	{FeatureLinkedRestricted, featureKindInt, featureSourceCaller, "linked accounts that are restricted or closed for fraud"},
-	{FeatureIPAnonymous, featureKindBool, featureSourceCaller, "the event's IP is any kind of anonymizer (VPN, proxy, residential proxy, Tor exit or hosting)"},
-	{FeatureIPVPN, featureKindBool, featureSourceCaller, "the event's IP is a known VPN exit"},
-	{FeatureIPProxy, featureKindBool, featureSourceCaller, "the event's IP is a public proxy"},
-	{FeatureIPResidentialProxy, featureKindBool, featureSourceCaller, "the event's IP is a residential proxy"},
-	{FeatureIPTor, featureKindBool, featureSourceCaller, "the event's IP is a Tor exit node"},
-	{FeatureIPHosting, featureKindBool, featureSourceCaller, "the event's IP belongs to a hosting or cloud provider"},
-	{FeatureRecipientFlagged, featureKindBool, featureSourceCaller, "the recipient name of the event's order is on the operator's watch list"},
+var featureCatalog = [numFeatures]FeatureInfo{
+	ixIPs24h:              {FeatureIPs24h, featureKindInt, featureSourceEvents, "distinct IP addresses seen " + windowDescription24h},
+	ixIPs30d:              {FeatureIPs30d, featureKindInt, featureSourceEvents, "distinct IP addresses seen " + windowDescription30d},
+	ixDevices24h:          {FeatureDevices24h, featureKindInt, featureSourceEvents, "distinct device ids seen " + windowDescription24h},
+	ixDevices30d:          {FeatureDevices30d, featureKindInt, featureSourceEvents, "distinct device ids seen " + windowDescription30d},
+	ixNewIP:               {FeatureNewIP, featureKindBool, featureSourceEvents, "the IP address of the most recently applied event was never seen on this account before; false for the account's first event with an IP"},
+	ixNewDevice:           {FeatureNewDevice, featureKindBool, featureSourceEvents, "the device id of the most recently applied event was never seen on this account before; false for the account's first event with a device id"},
+	ixIPChanges24h:        {FeatureIPChanges24h, featureKindInt, featureSourceEvents, "events " + windowDescription24h + " whose IP address differs from the IP of the event before them (by time)"},
+	ixCountries30d:        {FeatureCountries30d, featureKindInt, featureSourceEvents, "distinct IP countries seen " + windowDescription30d},
+	ixCountryChanged:      {FeatureCountryChanged, featureKindBool, featureSourceEvents, "the IP country " + windowDescriptionCurrentEvt + " differs from the latest earlier known country"},
+	ixASNChanged:          {FeatureASNChanged, featureKindBool, featureSourceEvents, "the network (ASN) " + windowDescriptionCurrentEvt + " differs from the latest earlier known ASN"},
+	ixProfileChanges30d:   {FeatureProfileChanges30d, featureKindInt, featureSourceEvents, "profile_changed events " + windowDescription30d},
+	ixDeclinedPayments24h: {FeatureDeclinedPayments24h, featureKindInt, featureSourceEvents, "payment_declined events " + windowDescription24h},
+	ixOrders1h:            {FeatureOrders1h, featureKindInt, featureSourceEvents, "order_placed events in the hour before now"},
+	ixOrders24h:           {FeatureOrders24h, featureKindInt, featureSourceEvents, "order_placed events " + windowDescription24h},
+	ixComplaints90d:       {FeatureComplaints90d, featureKindInt, featureSourceEvents, "complaint_received events in the 90 days before now"},
+	ixLoginFailures1h:     {FeatureLoginFailures1h, featureKindInt, featureSourceEvents, "login_failed events in the hour before now"},
+	ixEventsTotal:         {FeatureEventsTotal, featureKindInt, featureSourceEvents, "every event ever applied to the account"},
+	ixAccountAgeDays:      {FeatureAccountAgeDays, featureKindDouble, featureSourceCaller, "days since the account was created, with fractions"},
+	ixActiveOrders:        {FeatureActiveOrders, featureKindInt, featureSourceCaller, "orders in pending_payment, paid or shipped"},
+	ixOpenDisputes:        {FeatureOpenDisputes, featureKindInt, featureSourceCaller, "disputes the account has open"},
+	ixDisputeRatio:        {FeatureDisputeRatio, featureKindDouble, featureSourceCaller, "open_disputes / active_orders, 0 when there are no active orders"},
+	ixLinkedAccounts:      {FeatureLinkedAccounts, featureKindInt, featureSourceCaller, "other accounts that share strong identity details with this one"},
+	ixLinkedRestricted:    {FeatureLinkedRestricted, featureKindInt, featureSourceCaller, "linked accounts that are restricted or closed for fraud"},
+	ixIPAnonymous:         {FeatureIPAnonymous, featureKindBool, featureSourceCaller, "the event's IP is any kind of anonymizer (VPN, proxy, residential proxy, Tor exit or hosting)"},
+	ixIPVPN:               {FeatureIPVPN, featureKindBool, featureSourceCaller, "the event's IP is a known VPN exit"},
+	ixIPProxy:             {FeatureIPProxy, featureKindBool, featureSourceCaller, "the event's IP is a public proxy"},
+	ixIPResidentialProxy:  {FeatureIPResidentialProxy, featureKindBool, featureSourceCaller, "the event's IP is a residential proxy"},
+	ixIPTor:               {FeatureIPTor, featureKindBool, featureSourceCaller, "the event's IP is a Tor exit node"},
+	ixIPHosting:           {FeatureIPHosting, featureKindBool, featureSourceCaller, "the event's IP belongs to a hosting or cloud provider"},
+	ixRecipientFlagged:    {FeatureRecipientFlagged, featureKindBool, featureSourceCaller, "the recipient name of the event's order is on the operator's watch list"},
 }
 
 // Features describes every feature rules can read, those Snapshot computes and those Facts
 // supplies.
-func Features() []FeatureInfo { return slices.Clone(featureCatalog) }
+func Features() []FeatureInfo { return slices.Clone(featureCatalog[:]) }
 
 // isFeature reports whether name is a documented feature.
 func isFeature(name string) bool {
@@ -688,11 +723,13 @@ func clone(m map[string]any) map[string]any {
 // Standing does not hide the event being evaluated. new_ip, new_device, country_changed and
 // asn_changed describe the most recently applied event. Counts never exceed MaxRemembered.
 func (s *FeatureState) Snapshot(now time.Time) map[string]any {
-	return s.snapshotInto(make(map[string]any, len(featureCatalog)), now)
+	var v FeatureVector
+	s.setIn(&v, now)
+	return v.mapOf(featureSourceEvents, make(map[string]any, numFeatures))
 }
 
-// snapshotInto writes Snapshot's features into m and returns it.
-func (s *FeatureState) snapshotInto(m map[string]any, now time.Time) map[string]any {
+// setIn sets Snapshot's features in v.
+func (s *FeatureState) setIn(v *FeatureVector, now time.Time) {
 	n := now.UnixMilli()
 	since := func(d time.Duration) int64 { return n - d.Milliseconds() }
 	ipChanges := 0
@@ -706,24 +743,24 @@ func (s *FeatureState) snapshotInto(m map[string]any, now time.Time) map[string]
 		}
 		prev = p.IP
 	}
-	m[FeatureIPs24h] = countHashesSince(s.ips, since(window24h))
-	m[FeatureIPs30d] = countHashesSince(s.ips, since(window30d))
-	m[FeatureDevices24h] = countHashesSince(s.devices, since(window24h))
-	m[FeatureDevices30d] = countHashesSince(s.devices, since(window30d))
-	m[FeatureNewIP] = s.cur.NewIP
-	m[FeatureNewDevice] = s.cur.NewDevice
-	m[FeatureIPChanges24h] = ipChanges
-	m[FeatureCountries30d] = countSeenSince(s.countries, since(window30d))
-	m[FeatureCountryChanged] = s.cur.CountryChanged
-	m[FeatureASNChanged] = s.cur.ASNChanged
-	m[FeatureProfileChanges30d] = countSince(s.profile, since(window30d))
-	m[FeatureDeclinedPayments24h] = countSince(s.declines, since(window24h))
-	m[FeatureOrders1h] = countSince(s.orders, since(window1h))
-	m[FeatureOrders24h] = countSince(s.orders, since(window24h))
-	m[FeatureComplaints90d] = countSince(s.complaint, since(window90d))
-	m[FeatureLoginFailures1h] = countSince(s.loginFail, since(window1h))
-	m[FeatureEventsTotal] = int(s.total)
-	return m
+	x := &v.v
+	x[ixIPs24h] = countHashesSince(s.ips, since(window24h))
+	x[ixIPs30d] = countHashesSince(s.ips, since(window30d))
+	x[ixDevices24h] = countHashesSince(s.devices, since(window24h))
+	x[ixDevices30d] = countHashesSince(s.devices, since(window30d))
+	x[ixNewIP] = s.cur.NewIP
+	x[ixNewDevice] = s.cur.NewDevice
+	x[ixIPChanges24h] = ipChanges
+	x[ixCountries30d] = countSeenSince(s.countries, since(window30d))
+	x[ixCountryChanged] = s.cur.CountryChanged
+	x[ixASNChanged] = s.cur.ASNChanged
+	x[ixProfileChanges30d] = countSince(s.profile, since(window30d))
+	x[ixDeclinedPayments24h] = countSince(s.declines, since(window24h))
+	x[ixOrders1h] = countSince(s.orders, since(window1h))
+	x[ixOrders24h] = countSince(s.orders, since(window24h))
+	x[ixComplaints90d] = countSince(s.complaint, since(window90d))
+	x[ixLoginFailures1h] = countSince(s.loginFail, since(window1h))
+	x[ixEventsTotal] = int(s.total)
 }
 
 // IPFlags is what IP intelligence says about the IP address of the event being evaluated.
@@ -755,6 +792,13 @@ type Facts struct {
 // open_disputes, dispute_ratio, linked_accounts, linked_restricted, ip_anonymous, ip_vpn,
 // ip_proxy, ip_residential_proxy, ip_tor, ip_hosting and recipient_flagged.
 func (f Facts) AddTo(m map[string]any, now time.Time) {
+	var v FeatureVector
+	f.SetIn(&v, now)
+	v.mapOf(featureSourceCaller, m)
+}
+
+// SetIn sets the caller-supplied features in v, as AddTo does in a map.
+func (f Facts) SetIn(v *FeatureVector, now time.Time) {
 	age := 0.0
 	if !f.AccountCreatedAt.IsZero() && now.After(f.AccountCreatedAt) {
 		age = now.Sub(f.AccountCreatedAt).Hours() / 24
@@ -764,44 +808,34 @@ func (f Facts) AddTo(m map[string]any, now time.Time) {
 		ratio = float64(f.OpenDisputes) / float64(f.ActiveOrders)
 	}
 	ip := f.IP
-	m[FeatureAccountAgeDays] = age
-	m[FeatureActiveOrders] = f.ActiveOrders
-	m[FeatureOpenDisputes] = f.OpenDisputes
-	m[FeatureDisputeRatio] = ratio
-	m[FeatureLinkedAccounts] = f.LinkedAccounts
-	m[FeatureLinkedRestricted] = f.LinkedRestricted
-	m[FeatureIPAnonymous] = ip.Anonymous || ip.VPN || ip.Proxy || ip.ResidentialProxy || ip.Tor || ip.Hosting
-	m[FeatureIPVPN] = ip.VPN
-	m[FeatureIPProxy] = ip.Proxy
-	m[FeatureIPResidentialProxy] = ip.ResidentialProxy
-	m[FeatureIPTor] = ip.Tor
-	m[FeatureIPHosting] = ip.Hosting
-	m[FeatureRecipientFlagged] = f.RecipientFlagged
+	x := &v.v
+	x[ixAccountAgeDays] = age
+	x[ixActiveOrders] = f.ActiveOrders
+	x[ixOpenDisputes] = f.OpenDisputes
+	x[ixDisputeRatio] = ratio
+	x[ixLinkedAccounts] = f.LinkedAccounts
+	x[ixLinkedRestricted] = f.LinkedRestricted
+	x[ixIPAnonymous] = ip.Anonymous || ip.VPN || ip.Proxy || ip.ResidentialProxy || ip.Tor || ip.Hosting
+	x[ixIPVPN] = ip.VPN
+	x[ixIPProxy] = ip.Proxy
+	x[ixIPResidentialProxy] = ip.ResidentialProxy
+	x[ixIPTor] = ip.Tor
+	x[ixIPHosting] = ip.Hosting
+	x[ixRecipientFlagged] = f.RecipientFlagged
 }
 
 // FeaturesAt returns every feature at now: the state's snapshot with the facts added.
 func FeaturesAt(s *FeatureState, f Facts, now time.Time) map[string]any {
-	m := s.Snapshot(now)
-	f.AddTo(m, now)
-	return m
+	var v FeatureVector
+	VectorInto(&v, s, f, now)
+	return v.Map()
 }
 
-// FeaturesInto is FeaturesAt writing into m, whatever it held before: for a caller that
-// reuses maps (one per event on a busy path). It returns m.
-func FeaturesInto(m map[string]any, s *FeatureState, f Facts, now time.Time) map[string]any {
-	// Every feature is set, so a map that held only features needs no emptying (which
-	// costs a pass over all its buckets); one that holds other keys too is emptied.
-	if len(m) > 0 {
-		s.snapshotInto(m, now)
-		f.AddTo(m, now)
-		if len(m) == len(featureCatalog) {
-			return m
-		}
-		clear(m)
-	}
-	s.snapshotInto(m, now)
-	f.AddTo(m, now)
-	return m
+// VectorInto sets every feature at now in v: the state's snapshot and the facts. It is
+// FeaturesAt for the busy path, where an evaluation takes the vector (Input.Vector).
+func VectorInto(v *FeatureVector, s *FeatureState, f Facts, now time.Time) {
+	s.setIn(v, now)
+	f.SetIn(v, now)
 }
 
 // RecipientFlagged reports whether the recipient name is on the policy's watch list.

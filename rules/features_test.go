@@ -531,20 +531,37 @@ func BenchmarkSnapshot(b *testing.B) {
 	}
 }
 
-// TestFeaturesIntoReusesAMap: FeaturesInto gives what FeaturesAt gives, whatever the map it
-// is handed held before — another event's features, or keys no feature has.
-func TestFeaturesIntoReusesAMap(t *testing.T) {
+// TestVectorIntoReusesAVector: a vector filled by VectorInto holds what Snapshot and AddTo
+// give, whatever it held before (another event's features), and Get and Map agree.
+func TestVectorIntoReusesAVector(t *testing.T) {
 	var s FeatureState
 	for i := range 5 {
 		s.Apply(Event{ID: fmt.Sprint("e", i), Type: "payment_declined", Time: t0.Add(time.Duration(i) * time.Minute), DeviceID: fmt.Sprint("d", i%2)})
 	}
-	facts := Facts{AccountCreatedAt: t0.Add(-48 * time.Hour), ActiveOrders: 4, OpenDisputes: 3, LinkedAccounts: 1}
+	facts := Facts{AccountCreatedAt: t0.Add(-48 * time.Hour), ActiveOrders: 4, OpenDisputes: 3, LinkedAccounts: 1, IP: IPFlags{Tor: true}}
 	now := t0.Add(10 * time.Minute)
-	used := FeaturesAt(&FeatureState{}, Facts{ActiveOrders: 9}, t0)
-	used["left_over"] = true
-	got := FeaturesInto(used, &s, facts, now)
-	if want := FeaturesAt(&s, facts, now); !maps.Equal(got, want) {
-		t.Fatalf("FeaturesInto = %v\nFeaturesAt  = %v", got, want)
+	var v FeatureVector
+	VectorInto(&v, &FeatureState{}, Facts{ActiveOrders: 9, RecipientFlagged: true}, t0)
+	VectorInto(&v, &s, facts, now)
+	want := s.Snapshot(now)
+	facts.AddTo(want, now)
+	if got := v.Map(); !maps.Equal(got, want) || len(got) != len(featureCatalog) {
+		t.Fatalf("VectorInto = %v\nSnapshot and AddTo = %v", got, want)
+	}
+	for name, x := range want {
+		if got, ok := v.Get(name); !ok || got != x {
+			t.Errorf("Get(%q) = %v, %v; want %v", name, got, ok, x)
+		}
+	}
+	if got, ok := v.Get("no_such_feature"); ok {
+		t.Errorf("Get of an unknown name = %v, true", got)
+	}
+	if want[FeatureDeclinedPayments24h] != 5 || want[FeatureIPTor] != true || want[FeatureDisputeRatio] != 0.75 {
+		t.Errorf("features = %v", want)
+	}
+	var zero FeatureVector
+	if got := zero.Map(); !maps.Equal(got, featureDefaults) {
+		t.Errorf("an empty vector = %v, want the defaults", got)
 	}
 }
 

@@ -238,6 +238,9 @@ func fieldValue(in *Input, p path) (any, bool) {
 	var m map[string]any
 	switch p[0] {
 	case "features":
+		if in.Vector != nil {
+			return in.Vector.Get(p[1])
+		}
 		m = in.Features
 	case "account":
 		m = in.Account
@@ -267,6 +270,9 @@ func (p *Program) guardsFail(in *Input) bool {
 // engine's own: it sets their guards' slots.
 type guardSlots struct {
 	paths []path
+	// feature holds, for each slot, the place of its feature in a FeatureVector, or -1
+	// when it reads event or account.
+	feature []int
 }
 
 // add gives every guard of p its slot.
@@ -285,6 +291,11 @@ func (s *guardSlots) number(gs []guard) {
 		if g.slot < 0 {
 			g.slot = len(s.paths)
 			s.paths = append(s.paths, g.path)
+			place := -1
+			if i, ok := featureIndex[g.path[len(g.path)-1]]; ok && len(g.path) == 2 && g.path[0] == "features" {
+				place = i
+			}
+			s.feature = append(s.feature, place)
 		}
 	}
 }
@@ -337,6 +348,13 @@ func (v *slotValues) anyFails(gs []guard) bool {
 			continue
 		}
 		if v.looked[k] == 0 {
+			if f := v.s.feature[k]; f >= 0 && v.in.Vector != nil {
+				v.vals[k], v.looked[k] = v.in.Vector.at(f), 1
+				if g.failsOn(v.vals[k]) {
+					return true
+				}
+				continue
+			}
 			x, ok := fieldValue(v.in, v.s.paths[k])
 			v.vals[k], v.looked[k] = x, 2
 			if ok {

@@ -227,10 +227,14 @@ func AccountVars(a standing.Account) map[string]any {
 // fails for lack of one. Reading an event attribute that is absent (guard it with
 // has(event.attributes.x)), or an absent key through a computed index (features[name]), is
 // an evaluation error: the rule does not fire and the error says why.
+//
+// Vector, when set, holds the features instead of Features (which is then not read): the
+// busy path fills one with VectorInto rather than a map.
 type Input struct {
 	Event    map[string]any
 	Account  map[string]any
 	Features map[string]any
+	Vector   *FeatureVector
 }
 
 // DecodeAttributes decodes an event's attributes, a JSON object, as rules see them: whole
@@ -788,6 +792,7 @@ func (a *activation) Parent() interpreter.Activation { return nil }
 // to be shared by every rule evaluated on it.
 type prepared struct {
 	event, account, features map[string]any
+	vector                   *FeatureVector // the features, when the input gave a vector
 	act                      activation
 }
 
@@ -821,15 +826,20 @@ func prepare(in Input, n needs) *prepared {
 		return m
 	}
 	v := &prepared{
-		event:    fill("event", in.Event),
-		account:  fill("account", in.Account),
-		features: fill("features", in.Features),
+		event:   fill("event", in.Event),
+		account: fill("account", in.Account),
+		vector:  in.Vector,
 	}
 	adapter := types.DefaultTypeAdapter
 	v.act = activation{
-		event:    adapter.NativeToValue(v.event),
-		account:  adapter.NativeToValue(v.account),
-		features: adapter.NativeToValue(v.features),
+		event:   adapter.NativeToValue(v.event),
+		account: adapter.NativeToValue(v.account),
+	}
+	if in.Vector != nil {
+		v.act.features = &vectorVal{vec: in.Vector}
+	} else {
+		v.features = fill("features", in.Features)
+		v.act.features = adapter.NativeToValue(v.features)
 	}
 	return v
 }
@@ -869,7 +879,13 @@ func (p *Program) eval(v *prepared) (Result, error) {
 func (p *Program) explain(v *prepared) Explanation {
 	x := make(Explanation, 0, len(p.refs))
 	for _, r := range p.refs {
-		val, ok := lookup(v.vars(r[0]), r[1:])
+		var val any
+		var ok bool
+		if r[0] == "features" && v.vector != nil {
+			val, ok = v.vector.Get(r[1])
+		} else {
+			val, ok = lookup(v.vars(r[0]), r[1:])
+		}
 		x = append(x, Value{Name: r.String(), Value: val, Missing: !ok})
 	}
 	return x

@@ -504,10 +504,6 @@ func (r *Risk) decide(ctx context.Context, in []standing.EventInput, unchecked b
 		// The decisions are made: the events' feature maps are not read again.
 		defer func() {
 			for _, pe := range pre {
-				if pe != nil && pe.input.Features != nil {
-					featureMaps.Put(pe.input.Features)
-					pe.input.Features = nil
-				}
 				if pe != nil && pe.input.Event != nil {
 					eventMaps.Put(pe.input.Event)
 					pe.input.Event = nil
@@ -608,6 +604,7 @@ type pending struct {
 	ev       rules.Event
 	order    *standing.Order
 	input    rules.Input
+	features rules.FeatureVector // input.Vector
 	eval     rules.Evaluation
 	dec      *standing.EventDecision // set for an event id stored before
 	dupOf    int                     // index of the first occurrence in this call, or -1
@@ -1019,7 +1016,8 @@ func (d *decider) prepare(in *standing.EventInput, i int) (*pending, error) {
 	// The features as they are now, while the state was just read: taking them in the
 	// parallel pass instead, with the state fetched again from memory, cost the writer
 	// more than it saved.
-	pe.input.Features = rules.FeaturesInto(featureMap(), &ra.state, d.facts(pe), in.Time)
+	rules.VectorInto(&pe.features, &ra.state, d.facts(pe), in.Time)
+	pe.input.Vector = &pe.features
 	return pe, nil
 }
 
@@ -1101,7 +1099,7 @@ func (d *decider) finish(pe *pending) (*standing.EventDecision, error) {
 		if err := d.linkFacts(pe); err != nil {
 			return nil, err
 		}
-		d.facts(pe).AddTo(pe.input.Features, in.Time)
+		d.facts(pe).SetIn(&pe.features, in.Time)
 		pe.eval = d.es.engine.Evaluate(pe.input)
 	}
 	eval := pe.eval
@@ -1142,12 +1140,6 @@ func (d *decider) finish(pe *pending) (*standing.EventDecision, error) {
 	d.results = append(d.results, storedResult{at: len(d.events) - 1, dec: dec})
 	return dec, nil
 }
-
-// featureMaps holds the feature maps of decided events for the next ones: a map of some
-// 40 features an event is a good part of what the event path allocates.
-var featureMaps = sync.Pool{New: func() any { return make(map[string]any, 64) }}
-
-func featureMap() map[string]any { return featureMaps.Get().(map[string]any) }
 
 // eventMaps holds the rules' event variables of decided events for the next ones.
 var eventMaps = sync.Pool{New: func() any { return make(map[string]any, 16) }}
