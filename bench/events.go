@@ -593,13 +593,8 @@ func BulkLoad(ctx context.Context, s *sqlstore.Store, accounts, events int, now 
 		return exec("ANALYZE")
 	}
 	// The events' by-account lookup, as the store's flushes leave it (sqlstore/eventindex.go).
-	if err := exec(`INSERT OR IGNORE INTO event_accounts (account_id, type, occurred_at, row)
-		SELECT account_id, type, occurred_at, rowid FROM events WHERE account_id IS NOT NULL ORDER BY account_id, type, occurred_at, rowid`); err != nil {
-		return err
-	}
-	if err := exec(`INSERT INTO risk_meta (name, value) VALUES ('indexed_row', (SELECT COALESCE(MAX(rowid), 0) FROM events))
-		ON CONFLICT (name) DO UPDATE SET value = excluded.value`); err != nil {
-		return err
+	if err := s.IndexAllEvents(ctx); err != nil {
+		return fmt.Errorf("bulk load: %w", err)
 	}
 	// Copy the load out of the WAL now, so the measured phase does not pay for it.
 	return exec("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -302,8 +302,8 @@ func TestErasureFindsEveryEvent(t *testing.T) {
 			}
 			defer db.Close()
 			var left int
-			if err := db.QueryRow("SELECT COUNT(*) FROM event_accounts WHERE account_id = ?", buyer).Scan(&left); err != nil || left != 0 {
-				t.Fatalf("event_accounts entries of the erased account = %d, %v; want 0", left, err)
+			if err := db.QueryRow("SELECT COUNT(*) FROM event_segments WHERE account_id = ?", buyer).Scan(&left); err != nil || left != 0 {
+				t.Fatalf("event_segments of the erased account = %d, %v; want 0", left, err)
 			}
 		}
 	})

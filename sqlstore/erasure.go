@@ -310,17 +310,18 @@ type eraseStmt struct {
 
 const inBatch = "(SELECT account_id FROM erasure_batch WHERE batch_id = ?)"
 
-// eraseEventsStmts deletes the batch's events. SQLite finds them through event_accounts
-// (eraseSteps first puts the accounts' tail there) and deletes those entries too, without
-// counting them: they are the events' index, not more data.
+// eraseEventsStmts deletes the batch's events. SQLite finds them through the rows eraseSteps
+// listed in erasure_event_rows, from event_segments and the tail, and deletes the
+// accounts' segments too, without counting them: they are the events' index, not more
+// data.
 func (s *Store) eraseEventsStmts() []eraseStmt {
 	if s.dialect != SQLite {
 		return []eraseStmt{{"events", "DELETE FROM events WHERE account_id IN " + inBatch + " RETURNING account_id"}}
 	}
 	const batch = "(SELECT account_id FROM erasure_batch WHERE batch_id = ?1)"
 	return []eraseStmt{
-		{"events", "DELETE FROM events WHERE rowid IN (SELECT x.row FROM event_accounts x WHERE x.account_id IN " + batch + ") AND account_id IN " + batch + " RETURNING account_id"},
-		{"", "DELETE FROM event_accounts WHERE account_id IN " + batch + " RETURNING account_id"},
+		{"events", "DELETE FROM events WHERE rowid IN (SELECT x.row FROM erasure_event_rows x WHERE x.batch_id = ?1) AND account_id IN " + batch + " RETURNING account_id"},
+		{"", "DELETE FROM event_segments WHERE account_id IN " + batch + " RETURNING account_id"},
 	}
 }
 
@@ -527,10 +528,9 @@ func (s *Store) EraseBatch(ctx context.Context, work []ErasureWork, steps []Eras
 		return err
 	})
 	if err == nil {
-		// The risk engine keeps features of busy accounts in memory; they go too, and so
-		// do their tail events (eraseSteps indexed and erased them).
+		// The risk engine keeps features of busy accounts in memory; they go too. (Their
+		// tail events went in the transaction: eraseSteps.)
 		s.riskForget(erasedIDs...)
-		s.tail.drop(erasedIDs)
 	}
 	return erased, err
 }
@@ -545,12 +545,13 @@ func (t *tx) eraseSteps(batch string, steps []ErasureStep, counts map[string][]m
 	if err := t.keepEventRowFloor(); err != nil { // the batch's events may be the newest
 		return err
 	}
+	var accounts []string // on SQLite, whose events are found through the tail and segments
 	if t.s.dialect == SQLite {
-		accounts := make([]string, 0, len(counts))
+		accounts = make([]string, 0, len(counts))
 		for id := range counts {
 			accounts = append(accounts, id)
 		}
-		if err := t.indexTailOf(accounts); err != nil {
+		if err := t.stageEventRows(batch, accounts); err != nil {
 			return err
 		}
 	}
@@ -582,6 +583,11 @@ func (t *tx) eraseSteps(batch string, steps []ErasureStep, counts map[string][]m
 		if afterStep != nil {
 			afterStep()
 		}
+	}
+	if t.s.dialect == SQLite {
+		t.dropTail(accounts)
+		_, err := t.exec("DELETE FROM erasure_event_rows WHERE batch_id = ?", batch)
+		return err
 	}
 	return nil
 }

@@ -87,7 +87,7 @@ func (t *tx) keepEventRowFloor() error {
 // it counts (ra.through), in the order they were stored. It runs on SQLite only:
 // PostgreSQL writes every state with its event.
 func replayEvents(q querier, s *Store, ra *riskAccount) error {
-	rows, err := accountEventRows(q, s, ra.acc.ID, "row > ?", []any{ra.through}, func(ev tailEvent) bool { return ev.row > ra.through })
+	rows, err := accountEventRows(q, s, ra.acc.ID, "last_row > ?", []any{ra.through}, func(ev tailEvent) bool { return ev.row > ra.through })
 	if err != nil || len(rows) == 0 {
 		return err
 	}

@@ -111,11 +111,11 @@ func (s *Store) CountEvents(ctx context.Context, accountID, ip, typ string, sinc
 }
 
 // countAccountEvents counts an account's events of a type since a time on SQLite, through
-// event_accounts and the tail (eventindex.go).
+// event_segments and the tail (eventindex.go).
 func (s *Store) countAccountEvents(ctx context.Context, accountID, typ string, since time.Time) (int, *int64, error) {
 	q := reader{s, ctx}
 	after := ts(since)
-	rows, err := accountEventRows(q, s, accountID, "type = ? AND occurred_at > ?", []any{typ, after},
+	rows, err := accountEventRows(q, s, accountID, "last_at > ?", []any{after},
 		func(ev tailEvent) bool { return ev.typ == typ && ev.at > after })
 	if err != nil || len(rows) == 0 {
 		return 0, nil, err
@@ -197,9 +197,9 @@ func (t *tx) sweepEvents(before time.Time, limit int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var doomed, entries []any // events rows; their event_accounts keys
+	var doomed, accounts []any // events rows; their accounts
 	var lagging []string
-	seen := map[string]bool{}
+	seen, hasEvents := map[string]bool{}, map[string]bool{}
 	for rows.Next() {
 		var row, at, through int64
 		var account sql.NullString
@@ -209,8 +209,9 @@ func (t *tx) sweepEvents(before time.Time, limit int) (int, error) {
 			return 0, err
 		}
 		doomed = append(doomed, row)
-		if account.Valid {
-			entries = append(entries, account.String, typ, at, row)
+		if account.Valid && !hasEvents[account.String] {
+			hasEvents[account.String] = true
+			accounts = append(accounts, account.String)
 		}
 		if account.Valid && row > through && !seen[account.String] {
 			seen[account.String] = true
@@ -239,12 +240,15 @@ func (t *tx) sweepEvents(before time.Time, limit int) (int, error) {
 		}
 		doomed = doomed[k:]
 	}
-	for len(entries) > 0 {
-		k := chunkOf(len(entries)/4, maxRowsPerInsert)
-		if _, err := t.exec("DELETE FROM event_accounts WHERE (account_id, type, occurred_at, row) IN (VALUES "+valuesList(k, 4, nil)+")", entries[:4*k]...); err != nil {
+	// The accounts' segments whose events are all older go too. A segment with newer
+	// events stays, listing rows that are gone, until they all are.
+	for len(accounts) > 0 {
+		k := chunkOf(len(accounts), maxRowsPerInsert*8)
+		if _, err := t.exec("DELETE FROM event_segments WHERE last_at < ? AND account_id IN "+valuesList(1, k, nil),
+			append([]any{ts(before)}, accounts[:k]...)...); err != nil {
 			return 0, err
 		}
-		entries = entries[4*k:]
+		accounts = accounts[k:]
 	}
 	return n, nil
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -52,6 +53,12 @@ func (s *Store) Migrations() ([]Migration, error) {
 		}
 	}
 	return out, nil
+}
+
+// goSteps are the parts of migrations written in Go, by dialect and file name: each runs
+// after the file's SQL, in its transaction.
+var goSteps = map[string]func(context.Context, *sql.Tx) error{
+	"sqlite/0011_event_segments.sql": convertEventAccounts,
 }
 
 // Migrate applies the migrations not applied yet, each in its own transaction, and
@@ -105,6 +112,12 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 			tx.Rollback()
 			return done, fmt.Errorf("migration %s: %w", m.Name, err)
+		}
+		if step := goSteps[s.dialect.String()+"/"+m.Name]; step != nil {
+			if err := step(ctx, tx); err != nil {
+				tx.Rollback()
+				return done, fmt.Errorf("migration %s: %w", m.Name, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, s.q("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"),
 			m.Version, m.Name, ts(s.clock.Now())); err != nil {

@@ -374,7 +374,7 @@ func (r *Risk) drain() {
 	}
 }
 
-// flushEventIndex moves the tail of the events into event_accounts (eventindex.go) when it
+// flushEventIndex moves the tail of the events into event_segments (eventindex.go) when it
 // is due, or with idle whenever it holds any.
 func (r *Risk) flushEventIndex(idle bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

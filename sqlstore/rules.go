@@ -517,7 +517,7 @@ func accountEvents(q querier, s *Store, accountID string, since, until time.Time
 	}
 	if s.dialect == SQLite {
 		from, to := ts(since), ts(until)
-		rows, err := accountEventRows(q, s, accountID, "occurred_at >= ? AND occurred_at < ?", []any{from, to},
+		rows, err := accountEventRows(q, s, accountID, "last_at >= ? AND first_at < ?", []any{from, to},
 			func(ev tailEvent) bool { return ev.at >= from && ev.at < to })
 		if err != nil {
 			return nil, err

@@ -72,7 +72,7 @@ type Store struct {
 	// eventRowFloor is, on SQLite, the highest events rowid ever used as risk_meta keeps
 	// it (see nextEventRow); -1 until read.
 	eventRowFloor atomic.Int64
-	// tail holds, on SQLite, the events not yet in event_accounts (eventindex.go), and
+	// tail holds, on SQLite, the events not yet in event_segments (eventindex.go), and
 	// flushMu serializes moving them there.
 	tail    eventTail
 	flushMu sync.Mutex
@@ -322,6 +322,9 @@ type tx struct {
 	// tailAdded are the entries the transaction added to the store's event tail, forgotten
 	// if it does not commit.
 	tailAdded []tailKey
+	// tailTaken are the entries of accounts the transaction erased, taken out of the tail
+	// (dropTail) and put back if it does not commit.
+	tailTaken map[string][]tailEvent
 	auditSeq  int64
 	auditHash string
 }
@@ -382,6 +385,9 @@ func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
 	defer func() {
 		if !committed && len(t.tailAdded) > 0 {
 			s.tail.forget(t.tailAdded)
+		}
+		if !committed && t.tailTaken != nil {
+			s.tail.restore(t.tailTaken)
 		}
 	}()
 	defer s.preparePending(ctx, t)
@@ -577,6 +583,7 @@ func boolInt(b bool) int {
 func (s *Store) ExecRaw(ctx context.Context, query string, args ...any) error {
 	_, err := s.w.ExecContext(ctx, s.q(query), args...)
 	s.lastEventRow.Store(0) // it may have stored events
+	s.tail.reset()          // which the tail must list
 	if r := s.risk(); r != nil {
 		r.cache.reset() // or changed what the risk engine keeps in memory
 	}

@@ -30,7 +30,7 @@ func writeBehindStore(t *testing.T, dsn string, clock standing.Clock) (*Store, *
 	if _, err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// Events move from the tail into event_accounts every few (SQLite; eventindex.go), so
+	// Events move from the tail into event_segments every few (SQLite; eventindex.go), so
 	// the tests read accounts whose events are in both.
 	s.tail.flushAt = 5
 	countries := map[string]string{"192.0.2.1": "DE", "192.0.2.2": "BR", "192.0.2.3": "FR", "192.0.2.4": "JP"}
@@ -171,7 +171,7 @@ func TestRetentionKeepsEventsInTheFeatures(t *testing.T) {
 	if n, err := s.SweepEvents(ctx, clock.Now()); err != nil || n != 6 {
 		t.Fatalf("swept %d events, %v; want 6", n, err)
 	}
-	for _, table := range []string{"events", "event_accounts"} {
+	for _, table := range []string{"events", "event_segments"} {
 		var n int
 		if err := s.r.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil || n != 0 {
 			t.Fatalf("%s holds %d rows after the sweep, %v; want none", table, n, err)
@@ -246,7 +246,7 @@ func TestUpgradeKeepsStoredStates(t *testing.T) {
 	if got := featuresOf(t, r, acc.ID, standingtest.Start)["events_total"]; got != int64(want) && got != want {
 		t.Fatalf("events_total = %v after the upgrade; want %d", got, want)
 	}
-	// Migration 10 indexed the stored events by account (event_accounts): they are found
+	// Migrations 10 and 11 indexed the stored events by account (event_segments): they are found
 	// by account, though none is in the tail.
 	if n, _, err := s.CountEvents(ctx, acc.ID, "", standing.EventLoginSucceeded, time.Time{}); err != nil || n != rules.MaxRemembered+16 {
 		t.Fatalf("events counted by account after the upgrade = %d, %v; want %d", n, err, rules.MaxRemembered+16)
