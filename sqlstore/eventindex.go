@@ -202,17 +202,36 @@ func (e *eventTail) restore(taken map[string][]tailEvent) {
 	}
 }
 
-// stageEventRows lists in erasure_event_rows, for the batch, the rows of every event of the
-// accounts — the segments' and the tail's — so that the erasure's statements find them.
+// stageEventRows lists in erasure_event_rows, for the batch (its accounts in
+// erasure_batch), the rows of every event of the accounts — the segments' and the tail's —
+// so that the erasure's statements find them.
 func (t *tx) stageEventRows(batch string, accounts []string) error {
 	var rows []any
+	add := func(ev tailEvent) { rows = append(rows, batch, ev.row) }
+	res, err := t.query("SELECT entries FROM event_segments WHERE account_id IN (SELECT account_id FROM erasure_batch WHERE batch_id = ?)", batch)
+	if err != nil {
+		return err
+	}
+	defer res.Close()
+	var entries []byte
+	for res.Next() {
+		if err := res.Scan(&entries); err != nil {
+			return err
+		}
+		if err := decodeSegment(entries, add); err != nil {
+			return err
+		}
+	}
+	if err := res.Err(); err != nil {
+		return err
+	}
 	for _, a := range accounts {
-		found, err := accountEventRows(t, t.s, a, "", nil, func(tailEvent) bool { return true })
+		tail, err := t.s.tail.of(t, a)
 		if err != nil {
 			return err
 		}
-		for _, r := range found {
-			rows = append(rows, batch, r)
+		for _, ev := range tail {
+			add(ev)
 		}
 	}
 	return insertRows(t, "INSERT OR IGNORE INTO erasure_event_rows (batch_id, row) VALUES ", 2, "", rows)
