@@ -113,6 +113,14 @@ func TestSegmentsFindAnAccountsEvents(t *testing.T) {
 		{"in a window", "last_at >= ? AND first_at < ?", []any{min(from, to), max(from, to)},
 			func(ev tailEvent) bool { return ev.at >= min(from, to) && ev.at < max(from, to) }},
 	} {
+		if c.where != "" {
+			// Each narrowing seeks in an index: an account may have a segment for every
+			// flush it had events in.
+			plan := queryPlan(t, s.r, "SELECT entries FROM event_segments WHERE account_id = ? AND "+c.where, append([]any{"acc_mine"}, c.args...)...)
+			if !strings.Contains(plan, "account_id=? AND last_") {
+				t.Errorf("%s: the lookup does not seek on account and %s: %s", c.name, c.where, plan)
+			}
+		}
 		got, err := accountEventRows(reader{s, ctx}, s, "acc_mine", c.where, c.args, c.keep)
 		if err != nil {
 			t.Fatal(err)

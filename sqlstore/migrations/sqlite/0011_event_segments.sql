@@ -11,6 +11,9 @@ CREATE TABLE event_segments (
     entries    BLOB NOT NULL,
     PRIMARY KEY (account_id, last_row)
 ) WITHOUT ROWID;
+-- A count of an account's recent events (sign-in throttling) reads only its segments that
+-- end in the window, however many older ones it has.
+CREATE INDEX event_segments_time ON event_segments (account_id, last_at);
 -- The events rows of the accounts of an erasure batch, found through the segments and the
 -- tail, for the statements that delete them.
 CREATE TABLE erasure_event_rows (
