@@ -1561,8 +1561,10 @@ func (d *decider) closeOrders(ra *riskAccount, orderID, reason, restrictionID, r
 			ends = r.EndsAt
 		}
 	}
-	if ra.active == 0 {
-		// No active order as buyer or seller (the count is kept as orders change).
+	if ra.active == 0 && t.s.dialect == SQLite {
+		// No active order as buyer or seller (the count is kept as orders change). Only on
+		// SQLite, where no other transaction runs during this one: on PostgreSQL an order a
+		// concurrent ledger write committed since the count was read must close too.
 		return []string{}, nil
 	}
 	text := closedReason(d.p, reason, ends)
