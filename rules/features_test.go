@@ -564,16 +564,3 @@ func TestVectorIntoReusesAVector(t *testing.T) {
 		t.Errorf("an empty vector = %v, want the defaults", got)
 	}
 }
-
-// TestEventVarsIntoReusesAMap: EventVarsInto gives what EventVars gives, whatever the map
-// it is handed held before.
-func TestEventVarsIntoReusesAMap(t *testing.T) {
-	e := Event{ID: "e1", Type: "order_placed", AccountID: "acc_1", Time: t0, IP: netip.MustParseAddr("::ffff:192.0.2.7"),
-		DeviceID: "d1", Country: "DE", ASN: 64500, Attributes: map[string]any{"amount": 12}}
-	used := EventVars(Event{ID: "before", Type: "login_failed"})
-	used["left_over"] = true
-	got, want := EventVarsInto(used, e), EventVars(e)
-	if fmt.Sprint(got) != fmt.Sprint(want) || len(got) != len(want) {
-		t.Fatalf("EventVarsInto = %v\nEventVars     = %v", got, want)
-	}
-}

@@ -245,8 +245,55 @@ func fieldValue(in *Input, p path) (any, bool) {
 	case "account":
 		m = in.Account
 	default:
+		if in.Raw != nil {
+			return rawEventField(in.Raw, p)
+		}
 		m = in.Event
 	}
+	return mapField(m, p)
+}
+
+// rawEventField is what mapField finds in EventVars(*e), without making the map.
+func rawEventField(e *Event, p path) (any, bool) {
+	var v any
+	switch p[1] {
+	case "id":
+		v = e.ID
+	case "type":
+		v = e.Type
+	case "account_id":
+		v = e.AccountID
+	case "device_id":
+		v = e.DeviceID
+	case "country":
+		v = e.Country
+	case "asn":
+		v = int64(e.ASN)
+	case "time":
+		v = e.Time.UTC()
+	case "ip":
+		v = eventIP(e)
+	case "attributes":
+		if e.Attributes == nil {
+			v = map[string]any{}
+		} else {
+			v = e.Attributes
+		}
+	default:
+		return nil, false
+	}
+	if len(p) == 2 {
+		return v, true
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	return mapField(m, p[1:])
+}
+
+// mapField looks the path, after its variable, up in the variable's map m.
+func mapField(m map[string]any, p path) (any, bool) {
 	for _, k := range p[1 : len(p)-1] {
 		next, ok := m[k].(map[string]any)
 		if !ok {

@@ -183,35 +183,23 @@ var rootDefaults = map[string]map[string]any{
 // EventVars returns the event variable of a rule for e: every field of the package comment
 // filled, attributes never nil.
 func EventVars(e Event) map[string]any {
-	return EventVarsInto(make(map[string]any, 9), e)
-}
-
-// EventVarsInto is EventVars writing into m, emptied first: for a caller that reuses maps.
-// It returns m.
-func EventVarsInto(m map[string]any, e Event) map[string]any {
-	ip := ""
-	if e.IP.IsValid() {
-		ip = e.IP.Unmap().String()
-	}
 	attrs := e.Attributes
 	if attrs == nil {
 		attrs = map[string]any{}
 	}
-	// Every variable is set, so a map that held only these needs no emptying.
-	if len(m) > 0 && len(m) != eventVarCount {
-		clear(m)
+	return map[string]any{
+		"id": e.ID, "type": e.Type, "account_id": e.AccountID, "time": e.Time.UTC(), "ip": eventIP(&e),
+		"device_id": e.DeviceID, "country": e.Country, "asn": int64(e.ASN), "attributes": attrs,
 	}
-	m["id"], m["type"], m["account_id"], m["time"], m["ip"] = e.ID, e.Type, e.AccountID, e.Time.UTC(), ip
-	m["device_id"], m["country"], m["asn"], m["attributes"] = e.DeviceID, e.Country, int64(e.ASN), attrs
-	if len(m) != eventVarCount {
-		clear(m)
-		return EventVarsInto(m, e)
-	}
-	return m
 }
 
-// eventVarCount is how many fields EventVarsInto sets.
-const eventVarCount = 9
+// eventIP is the event's IP as rules see it: "" when unknown.
+func eventIP(e *Event) string {
+	if e.IP.IsValid() {
+		return e.IP.Unmap().String()
+	}
+	return ""
+}
 
 // AccountVars returns the account variable of a rule for a.
 func AccountVars(a standing.Account) map[string]any {
@@ -229,12 +217,24 @@ func AccountVars(a standing.Account) map[string]any {
 // an evaluation error: the rule does not fire and the error says why.
 //
 // Vector, when set, holds the features instead of Features (which is then not read): the
-// busy path fills one with VectorInto rather than a map.
+// busy path fills one with VectorInto rather than a map. Likewise Raw, when set, is the
+// event instead of Event: the guards read its fields, and its map (EventVars) is made only
+// if a rule gets to CEL.
 type Input struct {
 	Event    map[string]any
 	Account  map[string]any
 	Features map[string]any
 	Vector   *FeatureVector
+	Raw      *Event
+}
+
+// eventType returns the type of the input's event.
+func (in *Input) eventType() (string, bool) {
+	if in.Raw != nil {
+		return in.Raw.Type, true
+	}
+	typ, ok := in.Event["type"].(string)
+	return typ, ok
 }
 
 // DecodeAttributes decodes an event's attributes, a JSON object, as rules see them: whole
@@ -825,8 +825,12 @@ func prepare(in Input, n needs) *prepared {
 		}
 		return m
 	}
+	event := in.Event
+	if in.Raw != nil {
+		event = EventVars(*in.Raw)
+	}
 	v := &prepared{
-		event:   fill("event", in.Event),
+		event:   fill("event", event),
 		account: fill("account", in.Account),
 		vector:  in.Vector,
 	}
@@ -1058,7 +1062,7 @@ func (e *Engine) Evaluate(in Input) Evaluation {
 	var looked [32]uint8
 	slots := newSlotValues(&e.slots, &in, buf[:0], looked[:0])
 	progs := e.anyType
-	if typ, ok := in.Event["type"].(string); ok {
+	if typ, ok := in.eventType(); ok {
 		if list, guarded := e.byType[typ]; guarded {
 			progs = list
 		}

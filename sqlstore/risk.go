@@ -501,15 +501,6 @@ func (r *Risk) decide(ctx context.Context, in []standing.EventInput, unchecked b
 			}
 			out[i] = standing.EventResult{Decision: dec}
 		}
-		// The decisions are made: the events' feature maps are not read again.
-		defer func() {
-			for _, pe := range pre {
-				if pe != nil && pe.input.Event != nil {
-					eventMaps.Put(pe.input.Event)
-					pe.input.Event = nil
-				}
-			}
-		}()
 		if err := d.encodeResults(); err != nil {
 			return err
 		}
@@ -1085,7 +1076,7 @@ func parallel(n, per int, do func(i int)) {
 // evaluateOne completes an event's rule input and evaluates the rules on it. Several run
 // at once on different events; they only read the accounts.
 func (d *decider) evaluateOne(pe *pending) {
-	pe.input.Event, pe.input.Account = rules.EventVarsInto(eventMap(), pe.ev), pe.ra.vars
+	pe.input.Raw, pe.input.Account = &pe.ev, pe.ra.vars
 	pe.eval = d.es.engine.Evaluate(pe.input)
 }
 
@@ -1140,11 +1131,6 @@ func (d *decider) finish(pe *pending) (*standing.EventDecision, error) {
 	d.results = append(d.results, storedResult{at: len(d.events) - 1, dec: dec})
 	return dec, nil
 }
-
-// eventMaps holds the rules' event variables of decided events for the next ones.
-var eventMaps = sync.Pool{New: func() any { return make(map[string]any, 16) }}
-
-func eventMap() map[string]any { return eventMaps.Get().(map[string]any) }
 
 // storedResult is a decision whose JSON goes in d.events at at.
 type storedResult struct {
