@@ -383,11 +383,12 @@ func (s *Store) write(ctx context.Context, fn func(t *tx) error) error {
 	t := &tx{Tx: sqlTx, s: s, ctx: ctx, now: s.clock.Now().Truncate(time.Microsecond)}
 	committed := false
 	defer func() {
-		if !committed && len(t.tailAdded) > 0 {
-			s.tail.forget(t.tailAdded)
-		}
+		// Back first, then forgotten: entries the transaction both added and took.
 		if !committed && t.tailTaken != nil {
 			s.tail.restore(t.tailTaken)
+		}
+		if !committed && len(t.tailAdded) > 0 {
+			s.tail.forget(t.tailAdded)
 		}
 	}()
 	defer s.preparePending(ctx, t)
