@@ -208,21 +208,7 @@ func (e *eventTail) restore(taken map[string][]tailEvent) {
 func (t *tx) stageEventRows(batch string, accounts []string) error {
 	var rows []any
 	add := func(ev tailEvent) { rows = append(rows, batch, ev.row) }
-	res, err := t.query("SELECT entries FROM event_segments WHERE account_id IN (SELECT account_id FROM erasure_batch WHERE batch_id = ?)", batch)
-	if err != nil {
-		return err
-	}
-	defer res.Close()
-	var entries []byte
-	for res.Next() {
-		if err := res.Scan(&entries); err != nil {
-			return err
-		}
-		if err := decodeSegment(entries, add); err != nil {
-			return err
-		}
-	}
-	if err := res.Err(); err != nil {
+	if err := eachSegmentEvent(t, add, "SELECT entries FROM event_segments WHERE account_id IN (SELECT account_id FROM erasure_batch WHERE batch_id = ?)", batch); err != nil {
 		return err
 	}
 	for _, a := range accounts {
@@ -306,6 +292,17 @@ func (s *Store) flushEventIndex(ctx context.Context, all bool) error {
 // events row, and moves indexed_row to that row. It runs alone on the writer, so every
 // tail entry up to it is committed.
 func (t *tx) flushEventIndex() (int64, error) {
+	return t.indexUpToLast(func(_, last int64) error {
+		if err := t.s.tail.ensure(t); err != nil {
+			return err
+		}
+		return writeSegments(t.exec, t.s.tail.segments(last))
+	})
+}
+
+// indexUpToLast has write index the events rows after indexed_row up to the last one, if
+// any, and then moves indexed_row there. It returns indexed_row as it leaves it.
+func (t *tx) indexUpToLast(write func(indexed, last int64) error) (int64, error) {
 	var indexed int64
 	if err := t.queryRow("SELECT value FROM risk_meta WHERE name = 'indexed_row'").Scan(&indexed); err != nil && err != sql.ErrNoRows {
 		return 0, err
@@ -317,10 +314,7 @@ func (t *tx) flushEventIndex() (int64, error) {
 	if last.Int64 <= indexed {
 		return indexed, nil
 	}
-	if err := t.s.tail.ensure(t); err != nil {
-		return 0, err
-	}
-	if err := writeSegments(t.exec, t.s.tail.segments(last.Int64)); err != nil {
+	if err := write(indexed, last.Int64); err != nil {
 		return 0, err
 	}
 	if _, err := t.exec(`INSERT INTO risk_meta (name, value) VALUES ('indexed_row', ?)
@@ -396,24 +390,14 @@ func (s *Store) IndexAllEvents(ctx context.Context) error {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
 	err := s.write(ctx, func(t *tx) error {
-		var indexed int64
-		if err := t.queryRow("SELECT value FROM risk_meta WHERE name = 'indexed_row'").Scan(&indexed); err != nil && err != sql.ErrNoRows {
-			return err
-		}
-		var last sql.NullInt64
-		if err := t.queryRow("SELECT MAX(rowid) FROM events").Scan(&last); err != nil || last.Int64 <= indexed {
-			return err
-		}
-		rows, err := t.query("SELECT account_id, type, occurred_at, rowid FROM events WHERE rowid > ? AND rowid <= ? AND account_id IS NOT NULL ORDER BY account_id",
-			indexed, last.Int64)
-		if err != nil {
-			return err
-		}
-		if err := writeSegmentsFrom(t.exec, rows); err != nil {
-			return err
-		}
-		_, err = t.exec(`INSERT INTO risk_meta (name, value) VALUES ('indexed_row', ?)
-			ON CONFLICT (name) DO UPDATE SET value = excluded.value`, last.Int64)
+		_, err := t.indexUpToLast(func(indexed, last int64) error {
+			rows, err := t.query("SELECT account_id, type, occurred_at, rowid FROM events WHERE rowid > ? AND rowid <= ? AND account_id IS NOT NULL ORDER BY account_id",
+				indexed, last)
+			if err != nil {
+				return err
+			}
+			return writeSegmentsFrom(t.exec, rows)
+		})
 		return err
 	})
 	s.tail.reset()
@@ -559,6 +543,26 @@ func decodeSegment(b []byte, each func(tailEvent)) error {
 	return nil
 }
 
+// eachSegmentEvent calls each for every event of the segments the query (of their entries)
+// finds.
+func eachSegmentEvent(q querier, each func(tailEvent), query string, args ...any) error {
+	rows, err := q.query(query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var entries []byte
+	for rows.Next() {
+		if err := rows.Scan(&entries); err != nil {
+			return err
+		}
+		if err := decodeSegment(entries, each); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 // accountEventRows returns the rows of an account's events on SQLite that keep accepts, in
 // event_segments and in the tail. where narrows the segments read, over last_row, first_at
 // and last_at, with args. Rows may be of events deleted since; callers fetch the rows,
@@ -572,27 +576,13 @@ func accountEventRows(q querier, s *Store, account, where string, args []any, ke
 	if where != "" {
 		query += " AND " + where
 	}
-	rows, err := q.query(query, append([]any{account}, args...)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var out []int64
 	add := func(ev tailEvent) {
 		if keep(ev) {
 			out = append(out, ev.row)
 		}
 	}
-	var entries []byte
-	for rows.Next() {
-		if err := rows.Scan(&entries); err != nil {
-			return nil, err
-		}
-		if err := decodeSegment(entries, add); err != nil {
-			return nil, err
-		}
-	}
-	if err := rows.Err(); err != nil {
+	if err := eachSegmentEvent(q, add, query, append([]any{account}, args...)...); err != nil {
 		return nil, err
 	}
 	for _, ev := range tail {
